@@ -1,0 +1,47 @@
+/* log.h -- structured log lines to stderr, as logfmt or JSON.
+ *
+ * One call writes one whole line with one write(2), so lines from different threads never
+ * interleave. Callers pass key/value pairs, never a secret or a signature value: log lines are
+ * read by people who must not learn them. Safe on any thread. */
+#ifndef HK_LOG_H
+#define HK_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum hk_log_level { HK_LOG_ERROR, HK_LOG_WARN, HK_LOG_INFO, HK_LOG_DEBUG };
+enum hk_log_format { HK_LOG_LOGFMT, HK_LOG_JSON };
+
+enum hk_kv_kind { HK_KV_STR, HK_KV_INT, HK_KV_STRN };
+
+/* One key/value of a log line; build them with HK_S, HK_SN and HK_I. */
+struct hk_kv {
+    const char *key;
+    enum hk_kv_kind kind;
+    const char *s; /* HK_KV_STR (NUL-terminated, NULL prints as empty) and HK_KV_STRN */
+    size_t n;      /* length for HK_KV_STRN */
+    int64_t i;     /* HK_KV_INT */
+};
+
+#define HK_S(k, v) ((struct hk_kv){.key = (k), .kind = HK_KV_STR, .s = (v)})
+#define HK_SN(k, v, len) ((struct hk_kv){.key = (k), .kind = HK_KV_STRN, .s = (v), .n = (len)})
+#define HK_I(k, v) ((struct hk_kv){.key = (k), .kind = HK_KV_INT, .i = (int64_t)(v)})
+
+/* Writes one line if lvl passes the configured level. kv is borrowed for the call. */
+void hk_log_kv(enum hk_log_level lvl, const char *msg, const struct hk_kv *kv, size_t nkv);
+
+#define hk_log(lvl, msg, ...)                                                                  \
+    do {                                                                                       \
+        const struct hk_kv hk_kv_[] = {{0}, __VA_ARGS__};                                      \
+        hk_log_kv((lvl), (msg), hk_kv_ + 1, sizeof hk_kv_ / sizeof hk_kv_[0] - 1);             \
+    } while (0)
+
+/* Process-wide settings; set them before threads start or at a reload (they are atomics). */
+void hk_log_configure(enum hk_log_level level, enum hk_log_format format);
+/* Redirects lines to fd (stderr by default); tests use it to capture lines. */
+void hk_log_set_fd(int fd);
+int hk_log_enabled(enum hk_log_level lvl);
+/* "error", "warn", "info", "debug" -> level; -1 if unknown. */
+int hk_log_level_parse(const char *name);
+
+#endif
