@@ -1,0 +1,12 @@
+/* verify_schemes.h -- the list of signature schemes; each is defined in verify_<name>.c. */
+#ifndef HK_VERIFY_SCHEMES_H
+#define HK_VERIFY_SCHEMES_H
+
+#include "verify.h"
+
+extern const struct hk_scheme hk_scheme_flagright;
+
+/* Order is the order listed in error messages. */
+#define HK_VERIFY_SCHEMES &hk_scheme_flagright
+
+#endif
