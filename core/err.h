@@ -9,28 +9,28 @@
 
 #include <errno.h>
 
-#define HK_ERRNO_MAP(XX)                                                                       \
-    XX(ENOMEM, -ENOMEM, "out of memory")                                                       \
-    XX(EINVAL, -EINVAL, "invalid argument")                                                    \
-    XX(ENOENT, -ENOENT, "no such file or entry")                                               \
-    XX(EEXIST, -EEXIST, "already exists")                                                      \
-    XX(EIO, -EIO, "input/output error")                                                        \
-    XX(ENOSPC, -ENOSPC, "no space left on device")                                             \
-    XX(EAGAIN, -EAGAIN, "resource temporarily unavailable")                                    \
-    XX(EBUSY, -EBUSY, "busy")                                                                  \
-    XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                                           \
-    XX(ERANGE, -ERANGE, "value out of range")                                                  \
-    XX(ECANCELED, -ECANCELED, "canceled")                                                      \
-    XX(ETIMEDOUT, -ETIMEDOUT, "timed out")                                                     \
-    XX(EPERM, -EPERM, "operation not permitted")                                               \
-    XX(EAUTH, -10001, "signature did not verify")                                              \
-    XX(EDENIED, -10002, "client address not allowed")                                          \
-    XX(ECONF, -10003, "invalid configuration")                                                 \
-    XX(EABI, -10004, "plugin ABI mismatch")                                                    \
-    XX(EPLUGIN, -10005, "plugin failed")                                                       \
-    XX(EFULL, -10006, "queue full")                                                            \
-    XX(ESTORE, -10007, "store failure")                                                        \
-    XX(EPARSE, -10008, "malformed input")                                                      \
+#define HK_ERRNO_MAP(XX)                                                                           \
+    XX(ENOMEM, -ENOMEM, "out of memory")                                                           \
+    XX(EINVAL, -EINVAL, "invalid argument")                                                        \
+    XX(ENOENT, -ENOENT, "no such file or entry")                                                   \
+    XX(EEXIST, -EEXIST, "already exists")                                                          \
+    XX(EIO, -EIO, "input/output error")                                                            \
+    XX(ENOSPC, -ENOSPC, "no space left on device")                                                 \
+    XX(EAGAIN, -EAGAIN, "resource temporarily unavailable")                                        \
+    XX(EBUSY, -EBUSY, "busy")                                                                      \
+    XX(ENAMETOOLONG, -ENAMETOOLONG, "name too long")                                               \
+    XX(ERANGE, -ERANGE, "value out of range")                                                      \
+    XX(ECANCELED, -ECANCELED, "canceled")                                                          \
+    XX(ETIMEDOUT, -ETIMEDOUT, "timed out")                                                         \
+    XX(EPERM, -EPERM, "operation not permitted")                                                   \
+    XX(EAUTH, -10001, "signature did not verify")                                                  \
+    XX(EDENIED, -10002, "client address not allowed")                                              \
+    XX(ECONF, -10003, "invalid configuration")                                                     \
+    XX(EABI, -10004, "plugin ABI mismatch")                                                        \
+    XX(EPLUGIN, -10005, "plugin failed")                                                           \
+    XX(EFULL, -10006, "queue full")                                                                \
+    XX(ESTORE, -10007, "store failure")                                                            \
+    XX(EPARSE, -10008, "malformed input")                                                          \
     XX(ESTALE, -10009, "stale timestamp")
 
 enum hk_err {

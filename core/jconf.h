@@ -15,10 +15,10 @@
 #include <stdint.h>
 
 struct hk_jdoc {
-    char *name;  /* owned; the file as messages show it, relative to the config directory */
-    char *text;  /* owned; the file's bytes */
+    char *name; /* owned; the file as messages show it, relative to the config directory */
+    char *text; /* owned; the file's bytes */
     size_t len;
-    json_t *root; /* owned */
+    json_t *root;           /* owned */
     struct hk_diags *diags; /* borrowed; where problems go */
 };
 
@@ -62,11 +62,10 @@ int hk_jconf_int(const struct hk_jcur *obj, const char *key, int64_t min, int64_
 int hk_jconf_bool(const struct hk_jcur *obj, const char *key, bool *out);
 /* A duration: an integer of milliseconds, or a string with a unit: "250ms", "30s", "5m",
  * "36h", "7d". */
-int hk_jconf_duration_ms(const struct hk_jcur *obj, const char *key, int64_t min_ms,
-                         int64_t max_ms, int64_t *out);
+int hk_jconf_duration_ms(const struct hk_jcur *obj, const char *key, int64_t min_ms, int64_t max_ms,
+                         int64_t *out);
 /* One of the NULL-terminated names; *out is its index. */
-int hk_jconf_enum(const struct hk_jcur *obj, const char *key, const char *const *names,
-                  int *out);
+int hk_jconf_enum(const struct hk_jcur *obj, const char *key, const char *const *names, int *out);
 
 /* Parses a duration string as hk_jconf_duration_ms does. 0 or HK_EINVAL. */
 int hk_duration_parse(const char *s, int64_t *ms);

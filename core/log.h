@@ -23,17 +23,17 @@ struct hk_kv {
     int64_t i;     /* HK_KV_INT */
 };
 
-#define HK_S(k, v) ((struct hk_kv){.key = (k), .kind = HK_KV_STR, .s = (v)})
+#define HK_S(k, v)       ((struct hk_kv){.key = (k), .kind = HK_KV_STR, .s = (v)})
 #define HK_SN(k, v, len) ((struct hk_kv){.key = (k), .kind = HK_KV_STRN, .s = (v), .n = (len)})
-#define HK_I(k, v) ((struct hk_kv){.key = (k), .kind = HK_KV_INT, .i = (int64_t)(v)})
+#define HK_I(k, v)       ((struct hk_kv){.key = (k), .kind = HK_KV_INT, .i = (int64_t)(v)})
 
 /* Writes one line if lvl passes the configured level. kv is borrowed for the call. */
 void hk_log_kv(enum hk_log_level lvl, const char *msg, const struct hk_kv *kv, size_t nkv);
 
-#define hk_log(lvl, msg, ...)                                                                  \
-    do {                                                                                       \
-        const struct hk_kv hk_kv_[] = {{0}, __VA_ARGS__};                                      \
-        hk_log_kv((lvl), (msg), hk_kv_ + 1, sizeof hk_kv_ / sizeof hk_kv_[0] - 1);             \
+#define hk_log(lvl, msg, ...)                                                                      \
+    do {                                                                                           \
+        const struct hk_kv hk_kv_[] = {{0}, __VA_ARGS__};                                          \
+        hk_log_kv((lvl), (msg), hk_kv_ + 1, sizeof hk_kv_ / sizeof hk_kv_[0] - 1);                 \
     } while (0)
 
 /* Process-wide settings; set them before threads start or at a reload (they are atomics). */

@@ -1,14 +1,49 @@
 /* main.c -- hookd's command line. */
+#include "server.h"
 #include "version.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: hookd -c DIR        run with DIR/hookd.json and DIR/plugins.d\n"
+               "       hookd -t -c DIR     check the configuration and plugins, then exit\n"
+               "       hookd --version     print the version\n");
+}
+
 int main(int argc, char **argv)
 {
-    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
-        printf("hookd %s\n", HOOKD_VERSION);
-        return 0;
+    static const struct option longopts[] = {{"version", no_argument, NULL, 'V'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {"test", no_argument, NULL, 't'},
+                                             {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    int check = 0, opt;
+    while ((opt = getopt_long(argc, argv, "c:th", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'V':
+            printf("hookd %s (plugin ABI %u.%u)\n", HOOKD_VERSION, 1u, 0u);
+            return 0;
+        case 'c':
+            dir = optarg;
+            break;
+        case 't':
+            check = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
     }
-    return 1;
+    if (!dir || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    return check ? hk_server_check(dir) : hk_server_run(dir);
 }

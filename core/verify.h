@@ -45,6 +45,7 @@ struct hk_scheme {
     const char *default_id;
     const char *default_type;
     const char *default_created; /* NULL when the scheme has no natural creation time */
+    int created_scale_ms;        /* 1: the created value is in ms; 1000: in seconds */
     /* Content types the scheme's senders use; NULL-terminated. */
     const char *const *content_types;
 };

@@ -1,0 +1,34 @@
+/* gen.h -- a generation: one loaded configuration with everything built from it.
+ *
+ * hookd always serves from the current generation. A reload builds a whole new one beside it
+ * (all or nothing) and swaps it in; work already under way keeps a reference to the
+ * generation it started on. A generation is reference-counted: when the last reference is
+ * released (on any thread) it is handed to the control loop, which finalises its plugin
+ * instances and closes their libraries there, as the plugin contract promises. */
+#ifndef HK_GEN_H
+#define HK_GEN_H
+
+#include "conf.h"
+#include "task.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct hk_gen {
+    atomic_uint refs;
+    uint64_t number;              /* 1 for the configuration loaded at start, then +1 per reload */
+    struct hk_conf *conf;         /* owned */
+    struct hk_task reap;          /* posted to the control loop when refs drops to 0 */
+    struct hk_task_queue *reaper; /* borrowed: the control loop's queue */
+};
+
+/* Makes a generation of conf (ownership of conf passes to it, also on error) with one
+ * reference held by the caller. 0 or HK_ENOMEM. */
+int hk_gen_create(struct hk_conf *conf, uint64_t number, struct hk_task_queue *reaper,
+                  struct hk_gen **out);
+/* Takes one more reference; returns g. Any thread. */
+struct hk_gen *hk_gen_acquire(struct hk_gen *g);
+/* Drops a reference. The last one schedules destruction on the control loop. Any thread. */
+void hk_gen_release(struct hk_gen *g);
+
+#endif

@@ -1,0 +1,82 @@
+/* response.c -- HTTP answers. */
+#include "response.h"
+
+#include "log.h"
+#include "server.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Reason phrase and the short code error bodies carry. */
+static const struct status {
+    int code;
+    const char *text;
+    const char *error;
+} statuses[] = {
+    {200, "OK", NULL},
+    {400, "Bad Request", "bad_request"},
+    {401, "Unauthorized", "unauthorized"},
+    {403, "Forbidden", "forbidden"},
+    {404, "Not Found", "not_found"},
+    {405, "Method Not Allowed", "method_not_allowed"},
+    {408, "Request Timeout", "timeout"},
+    {411, "Length Required", "length_required"},
+    {413, "Content Too Large", "too_large"},
+    {415, "Unsupported Media Type", "unsupported_media_type"},
+    {431, "Request Header Fields Too Large", "headers_too_large"},
+    {500, "Internal Server Error", "internal"},
+    {501, "Not Implemented", "not_implemented"},
+    {503, "Service Unavailable", "unavailable"},
+    {505, "HTTP Version Not Supported", "http_version"},
+};
+
+static const struct status *find_status(int code)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (statuses[i].code == code)
+            return &statuses[i];
+    return NULL;
+}
+
+const char *hk_status_text(int status)
+{
+    const struct status *s = find_status(status);
+    return s ? s->text : "Unknown";
+}
+
+/* Error bodies say which status it is and nothing about the cause: a forger learns nothing
+ * from a 401, and the details are in hookd's log. */
+void hk_response_error_body(struct hk_response *r)
+{
+    static _Thread_local char buf[96];
+    const struct status *s = find_status(r->status);
+    int n = snprintf(buf, sizeof buf, "{\"status\":\"rejected\",\"error\":\"%s\"}",
+                     s && s->error ? s->error : "error");
+    r->body = buf;
+    r->body_len = (size_t)n;
+}
+
+static void access_line(struct hk_conn *c, const struct hk_response *r)
+{
+    const struct hk_request *req = &c->http.req;
+    uint64_t dur = uv_now(&c->io->loop) - c->started_ms;
+    hk_log(HK_LOG_INFO, "access", HK_S("peer", c->peer_text),
+           HK_S("method", req->path ? llhttp_method_name((llhttp_method_t)req->method) : "-"),
+           HK_SN("path", req->path ? req->path : "-", req->path ? req->path_len : 1),
+           HK_I("status", r->status), HK_I("bytes", (int64_t)req->body.len),
+           HK_I("ms", (int64_t)dur), HK_S("source", c->log_source ? c->log_source : "-"));
+}
+
+void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool close)
+{
+    struct hk_buf *o = &c->out;
+    hk_buf_printf(o,
+                  "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+                  "Content-Length: %zu\r\n%s%s\r\n",
+                  r->status, hk_status_text(r->status), hk_io_date(c->io), r->body_len,
+                  close ? "Connection: close\r\n" : "", r->extra_headers ? r->extra_headers : "");
+    if (r->body_len)
+        hk_buf_append(o, r->body, r->body_len);
+    if (c->io->gen->conf->access_log)
+        access_line(c, r);
+}

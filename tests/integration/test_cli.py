@@ -1,0 +1,77 @@
+"""The command line: --version, -t with every problem listed, exit statuses."""
+import json
+import subprocess
+
+from harness import HOOKD, Hookd, base_config
+
+
+def test_version():
+    out = subprocess.run([HOOKD, "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.startswith("hookd ")
+
+
+def test_check_ok(tmp_path):
+    d = Hookd(tmp_path)
+    rc, out = d.check()
+    assert rc == 0, out
+    assert "is valid" in out
+
+
+def test_check_lists_every_problem(tmp_path):
+    conf = base_config()
+    conf["listen"] = [{"address": "localhost:99999"}]
+    conf["limitz"] = {}
+    conf["sources"][0]["verify"]["scheme"] = "flagrite"
+    conf["sources"].append({"name": "b", "path": "/b", "verify": {
+        "scheme": "flagright", "secrets": [{"env": "HK_NOT_SET_ANYWHERE"}]}})
+    d = Hookd(tmp_path, conf)
+    rc, out = d.check()
+    assert rc == 1
+    lines = out.strip().splitlines()
+    assert any('hookd.json:' in l and 'limitz: unknown key: did you mean "limits"?' in l for l in lines)
+    assert any('listen[0].address: "localhost:99999" is not an address' in l for l in lines)
+    assert any('sources[0].verify.scheme: unknown scheme "flagrite": use one of' in l for l in lines)
+    assert any("sources[1].verify.secrets[0]: environment variable HK_NOT_SET_ANYWHERE is not set"
+               in l for l in lines)
+    # file:line:col: on every line
+    assert all(l.split(":")[0] == "hookd.json" and l.split(":")[1].isdigit() for l in lines), lines
+
+
+def test_check_syntax_error_has_position(tmp_path):
+    d = Hookd(tmp_path)
+    (d.dir / "hookd.json").write_text('{\n  "listen": [\n    {"address": "127.0.0.1:0",}\n  ]\n}\n')
+    rc, out = d.check()
+    assert rc == 1
+    assert "hookd.json:3:" in out and "invalid JSON" in out
+
+
+def test_start_with_broken_config_exits_1(tmp_path):
+    d = Hookd(tmp_path, {"listen": []})
+    d.start(wait=False)
+    assert d.proc.wait(20) == 1
+    assert "configuration error" in d.log()
+
+
+def test_missing_directory(tmp_path):
+    p = subprocess.run([HOOKD, "-t", "-c", str(tmp_path / "nope")], capture_output=True, text=True)
+    assert p.returncode == 1
+    assert "cannot open the configuration directory" in p.stderr
+
+
+def test_port_in_use_is_refused(tmp_path, make_hookd):
+    a = make_hookd()
+    conf = base_config(listen=[{"address": "127.0.0.1:%d" % a.port}])
+    b = make_hookd(conf, start=False)
+    b.start(wait=False)
+    assert b.proc.wait(20) == 1
+    assert "cannot listen" in b.log() and "another process uses this address" in b.log()
+
+
+def test_inline_secret_warned(tmp_path, make_hookd):
+    conf = base_config()
+    conf["sources"][0]["verify"]["secrets"] = [{"value": "inline-secret-value"}]
+    d = make_hookd(conf)
+    d.stop()
+    assert "secrets are written inline" in d.log()
+    assert "inline-secret-value" not in d.log()
+    json.dumps(conf)

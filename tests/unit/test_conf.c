@@ -1,0 +1,166 @@
+/* test_conf.c -- configuration loading and the quality of its error messages: every problem
+ * reported at once, each with file:line:col, key path, cause and fix. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "conf.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *good_sources =
+    "\"sources\": [{\"name\": \"flagright\", \"path\": \"/webhooks/flagright\",\n"
+    "  \"verify\": {\"scheme\": \"flagright\", \"secrets\": [{\"env\": \"HK_TEST_SECRET\"},\n"
+    "                                                  {\"file\": \"secrets/old\"}]}}]";
+
+/* Loads text as hookd.json in a fresh directory; returns the diagnostics (caller frees). */
+static int load(const char *name, const char *text, struct hk_diags *d, struct hk_conf **out)
+{
+    const char *dir = tu_tmpdir(name);
+    tu_write_file(dir, "hookd.json", text);
+    tu_write_file(dir, "secrets/old", "old-secret\n");
+    memset(d, 0, sizeof *d);
+    return hk_conf_load(dir, d, out);
+}
+
+static void expect_problem(const struct hk_diags *d, const char *needle)
+{
+    if (!hk_diags_find(d, needle)) {
+        for (size_t i = 0; i < d->n; i++)
+            print_message("  %s\n", d->lines[i]);
+        fail_msg("no problem mentions \"%s\"", needle);
+    }
+}
+
+static void test_valid_with_defaults(void **state)
+{
+    (void)state;
+    char text[2048];
+    struct hk_diags d;
+    struct hk_conf *c = NULL;
+    setenv("HK_TEST_SECRET", "new-secret", 1);
+    snprintf(text, sizeof text, "{\"listen\": [{\"address\": \"127.0.0.1:8080\"}], %s}",
+             good_sources);
+    assert_int_equal(load("valid", text, &d, &c), 0);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(c->limits.max_body_bytes, 1048576);
+    assert_int_equal(c->limits.header_timeout_ms, 10000);
+    assert_true(c->io_threads >= 1);
+    assert_int_equal(c->sources[0].verifier->nsecrets, 2);
+    assert_memory_equal(c->sources[0].verifier->secrets[1].bytes, "old-secret", 10);
+    assert_int_equal(c->sources[0].verifier->secrets[1].len, 10); /* newline dropped */
+    assert_non_null(hk_conf_source_by_path(c, "/webhooks/flagright", 19));
+    assert_null(hk_conf_source_by_path(c, "/webhooks/flagrigh", 18));
+    assert_non_null(strstr(c->store.path, "/var/hookd.db"));
+    assert_int_equal(strlen(c->hash), 64);
+    hk_conf_free(c);
+    hk_diags_free(&d);
+}
+
+static void test_every_problem_listed(void **state)
+{
+    (void)state;
+    struct hk_diags d;
+    struct hk_conf *c = NULL;
+    unsetenv("HK_MISSING_SECRET");
+    const char *text =
+        "{\n"
+        "  \"lisen\": [],\n"
+        "  \"listen\": [{\"address\": \"localhost\"}],\n"
+        "  \"limits\": {\"max_body_bytes\": 0, \"idle_timeout_ms\": \"x\"},\n"
+        "  \"sources\": [\n"
+        "    {\"name\": \"a\", \"path\": \"nope\", \"verify\": {\"scheme\": \"flagrite\"}},\n"
+        "    {\"name\": \"b\", \"path\": \"/b\",\n"
+        "     \"verify\": {\"scheme\": \"flagright\", \"secrets\": [{\"env\": "
+        "\"HK_MISSING_SECRET\"}]}}\n"
+        "  ]\n"
+        "}\n";
+    assert_int_not_equal(load("problems", text, &d, &c), 0);
+    assert_null(c);
+    expect_problem(&d, "hookd.json:2:12: lisen: unknown key: did you mean \"listen\"?");
+    expect_problem(&d, "hookd.json:3:26: listen[0].address: \"localhost\" is not an address");
+    expect_problem(&d, "limits.max_body_bytes: 0 is out of range: use a value from 1");
+    expect_problem(&d, "limits.idle_timeout_ms: expected an integer");
+    expect_problem(&d, "sources[0].path: \"nope\" is not a request path");
+    expect_problem(&d, "hookd.json:6:56: sources[0].verify.scheme: unknown scheme \"flagrite\": "
+                       "use one of flagright");
+    expect_problem(&d, "sources[1].verify.secrets[0]: environment variable HK_MISSING_SECRET is "
+                       "not set: export it");
+    assert_true(d.n >= 7);
+    hk_diags_free(&d);
+}
+
+static void test_syntax_error_position(void **state)
+{
+    (void)state;
+    struct hk_diags d;
+    struct hk_conf *c = NULL;
+    assert_int_not_equal(load("syntax", "{\n  \"listen\": [\n  }\n", &d, &c), 0);
+    expect_problem(&d, "hookd.json:3:");
+    expect_problem(&d, "invalid JSON");
+    hk_diags_free(&d);
+}
+
+static void test_duplicates_refused(void **state)
+{
+    (void)state;
+    char text[4096];
+    struct hk_diags d;
+    struct hk_conf *c = NULL;
+    setenv("HK_TEST_SECRET", "new-secret", 1);
+    snprintf(text, sizeof text,
+             "{\"listen\": [{\"address\": \"127.0.0.1:1\"}, {\"address\": \"127.0.0.1:1\"}],\n"
+             " \"sources\": [{\"name\": \"x\", \"path\": \"/p\", \"verify\": {\"scheme\": "
+             "\"flagright\", \"secrets\": [{\"value\": \"v\"}]}},\n"
+             "   {\"name\": \"x\", \"path\": \"/p\", \"verify\": {\"scheme\": \"flagright\", "
+             "\"secrets\": [{\"value\": \"v\"}]}}]}");
+    assert_int_not_equal(load("dups", text, &d, &c), 0);
+    expect_problem(&d, "address 127.0.0.1:1 is listed twice");
+    expect_problem(&d, "source name \"x\" is used twice");
+    expect_problem(&d, "path /p is used by sources \"x\" and \"x\"");
+    hk_diags_free(&d);
+    assert_int_not_equal(load("dupkey", "{\"listen\": [], \"listen\": []}", &d, &c), 0);
+    expect_problem(&d, "duplicate object key");
+    hk_diags_free(&d);
+}
+
+static void test_inline_secret_counted(void **state)
+{
+    (void)state;
+    struct hk_diags d;
+    struct hk_conf *c = NULL;
+    const char *text = "{\"listen\": [{\"address\": \":8080\"}], \"sources\": [{\"name\": \"x\", "
+                       "\"path\": \"/p\", \"verify\": {\"scheme\": \"flagright\", \"secrets\": "
+                       "[{\"value\": \"v\"}]}}]}";
+    assert_int_equal(load("inline", text, &d, &c), 0);
+    assert_int_equal(c->inline_secrets, 1);
+    hk_conf_free(c);
+    hk_diags_free(&d);
+}
+
+static void test_durations(void **state)
+{
+    (void)state;
+    int64_t ms;
+    assert_int_equal(hk_duration_parse("7d", &ms), 0);
+    assert_int_equal(ms, 7LL * 86400000);
+    assert_int_equal(hk_duration_parse("250ms", &ms), 0);
+    assert_int_equal(ms, 250);
+    assert_int_not_equal(hk_duration_parse("5 s", &ms), 0);
+    assert_int_not_equal(hk_duration_parse("-5s", &ms), 0);
+    assert_int_not_equal(hk_duration_parse("5w", &ms), 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_with_defaults),   cmocka_unit_test(test_every_problem_listed),
+        cmocka_unit_test(test_syntax_error_position), cmocka_unit_test(test_duplicates_refused),
+        cmocka_unit_test(test_inline_secret_counted), cmocka_unit_test(test_durations),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
