@@ -1,0 +1,89 @@
+/* instance.h -- a plugin instance: one plugins.d file, its library, its plugin state.
+ *
+ * An instance belongs to one generation. It is created (library loaded, configuration
+ * checked against the plugin's declarations, init() called) when the generation is built,
+ * and destroyed (fini(), library released) on the control thread once nothing can call it
+ * any more. The host services it offers to the plugin are in host_api.c. */
+#ifndef HK_INSTANCE_H
+#define HK_INSTANCE_H
+
+#include "conf.h"
+#include "header.h"
+#include "plugin_lib.h"
+
+#include <hookd/plugin.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HK_CTX_MAGIC 0x686b6378u /* "hkcx": a live instance handle */
+#define HK_PLUGIN_METRICS_MAX 32
+#define HK_METRIC_NAME_MAX 48
+
+/* A counter or gauge a plugin reports through the host API. */
+struct hk_plugin_metric {
+    char name[HK_METRIC_NAME_MAX];
+    bool is_gauge;
+    _Atomic int64_t value;
+};
+
+/* The handle plugins get (opaque to them). magic is checked at every host API entry in debug
+ * builds and zeroed when the instance is destroyed, to catch a stale handle after reload. */
+struct hookd_ctx {
+    uint32_t magic;
+    struct hk_instance *inst;
+};
+
+struct hk_instance {
+    hookd_ctx ctx;
+    const struct hk_instance_conf *conf; /* borrowed from the generation's conf */
+    struct hk_plugin_lib *lib;           /* one reference */
+    void *state;                         /* the plugin's */
+    const char **patterns; /* owned array (strings borrowed); NULL-terminated, effective */
+    uint32_t concurrency;  /* 1 when the plugin is HOOKD_PLUGIN_SERIAL */
+    bool initialised;      /* init() returned 0: fini() is owed */
+    /* The last error the plugin logged during init(), reported when init() fails. */
+    char init_error[256];
+    bool in_init;
+    /* String arrays of the config object, prepared for conf_get_strv: key -> list. */
+    struct hk_strv {
+        const char *key;
+        const char **list; /* owned array, NULL-terminated; strings borrowed */
+    } *strv;
+    size_t nstrv;
+    pthread_mutex_t metrics_mu; /* guards adding a metric; values are atomics */
+    struct hk_plugin_metric metrics[HK_PLUGIN_METRICS_MAX];
+    atomic_uint nmetrics;
+};
+
+/* An event as the host hands it to handle(): the ABI struct plus what host services need. */
+struct hk_plugin_event {
+    hookd_event ev;
+    const struct hk_header *headers; /* borrowed, like ev */
+    size_t nheaders;
+};
+
+/* Creates the instance of ic: loads the library, checks the config keys against the plugin's
+ * conf_keys and the instance's "events" against its subscriptions (narrowing only), then
+ * calls init(). 0 with *out set, or a negative code with a message in err naming the file
+ * (ic->file), the cause and the fix -- for an init() failure, with the plugin's own last
+ * error message. Control thread. */
+int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **out, char *err,
+                       size_t cap);
+/* Calls fini() (if init succeeded) and releases the library. Control thread, and only when
+ * no handle() call can be running or start. */
+void hk_instance_destroy(struct hk_instance *inst);
+/* True if the instance subscribes to type (its effective patterns) and to source. */
+bool hk_instance_wants(const struct hk_instance *inst, const char *type, const char *source);
+
+/* The host services table given to every plugin; static, valid for the process lifetime. */
+const hookd_host_api *hk_host_api(void);
+
+/* True if pattern p (of an instance's "events") only selects types that plugin pattern q
+ * selects: "CASE_CLOSED" within "CASE_*", "CASE_*" within "*". */
+bool hk_pattern_within(const char *p, const char *q);
+/* True if type matches pattern ("*", "PREFIX*" or exact). */
+bool hk_pattern_match(const char *pattern, const char *type);
+
+#endif
