@@ -49,5 +49,6 @@ const struct hk_scheme hk_scheme_flagright = {
     .default_id = "/id",
     .default_type = "/type",
     .default_created = "/createdTimestamp",
+    .created_scale_ms = 1,
     .content_types = json_types,
 };

@@ -1,0 +1,379 @@
+/* test_verify.c -- every scheme against tests/data/signatures.json, plus the cases the vectors
+ * do not cover: rotation, tampering, huge and crowded headers, configuration errors.
+ *
+ * Verifiers are built the way hookd builds them: a hookd-like JSON file is written to a
+ * temporary directory, loaded with hk_jdoc_load and its "verify" object given to
+ * hk_verifier_parse, so configuration errors are checked with their real text. */
+#include "testutil.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "codec.h"
+#include "err.h"
+#include "hmac.h"
+#include "jconf.h"
+#include "verify.h"
+
+#include <jansson.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define MAX_TEST_HEADERS 16
+
+/* A verifier built from a configuration text, with what it takes to free it. */
+struct tv {
+    struct hk_diags diags;
+    struct hk_jdoc doc;
+    struct hk_verifier *v;
+    int rc;
+};
+
+/* Writes {"verify": <verify_json>} as hookd.json and builds its verifier into t. */
+static void tv_load(struct tv *t, const char *verify_json)
+{
+    memset(t, 0, sizeof *t);
+    const char *dir = tu_tmpdir("verify");
+    char *text = NULL;
+    assert_true(asprintf(&text, "{\n  \"verify\": %s\n}\n", verify_json) > 0);
+    tu_write_file(dir, "hookd.json", text);
+    free(text);
+    assert_int_equal(hk_jdoc_load(&t->doc, dir, "hookd.json", &t->diags), 0);
+    struct hk_jcur root = hk_jcur_root(&t->doc);
+    struct hk_jcur verify = hk_jcur_member(&root, "verify");
+    t->rc = hk_verifier_parse(&verify, dir, &t->v);
+}
+
+static void tv_free(struct tv *t)
+{
+    hk_verifier_free(t->v);
+    hk_jdoc_free(&t->doc);
+    hk_diags_free(&t->diags);
+}
+
+/* Builds a verifier that must load, for tests of the check. */
+static struct hk_verifier *tv_must(struct tv *t, const char *verify_json)
+{
+    tv_load(t, verify_json);
+    if (t->rc != 0) {
+        char *all = hk_diags_join(&t->diags);
+        fail_msg("config did not load: %s", all ? all : "(no message)");
+    }
+    return t->v;
+}
+
+/* The verify object for scheme with the given inline secrets, as JSON text (caller frees). */
+static char *verify_json(const char *scheme, const char *const *secrets, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_pack("{s:s}", "value", secrets[i]));
+    json_t *o = json_pack("{s:s,s:o}", "scheme", scheme, "secrets", arr);
+    char *s = json_dumps(o, 0);
+    json_decref(o);
+    return s;
+}
+
+/* Asserts that a configuration problem was reported as FILE:LINE:COL: PATH: cause: fix, with
+ * the given path and a piece of the text. */
+static void assert_problem(const struct tv *t, const char *path, const char *needle)
+{
+    assert_int_not_equal(t->rc, 0);
+    const char *line = hk_diags_find(&t->diags, needle);
+    if (!line) {
+        char *all = hk_diags_join(&t->diags);
+        fail_msg("no problem mentions \"%s\"; got: %s", needle, all ? all : "(none)");
+    }
+    char pattern[256];
+    snprintf(pattern, sizeof pattern, "^hookd\\.json:[0-9]+:[0-9]+: %s: [^:]+.*: .+", path);
+    regex_t re;
+    assert_int_equal(regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB), 0);
+    int m = regexec(&re, line, 0, NULL, 0);
+    regfree(&re);
+    if (m != 0)
+        fail_msg("problem not in the FILE:LINE:COL: PATH: cause: fix form: %s", line);
+}
+
+/* A request under construction. */
+struct treq {
+    struct hk_header h[MAX_TEST_HEADERS];
+    size_t nh;
+    struct hk_verify_req req;
+};
+
+static void treq_init(struct treq *r, const char *body, size_t body_len, int64_t now_s)
+{
+    memset(r, 0, sizeof *r);
+    r->req.body = (const uint8_t *)body;
+    r->req.body_len = body_len;
+    r->req.now_s = now_s;
+    r->req.headers = r->h;
+}
+
+static void treq_header(struct treq *r, const char *name, const char *value, size_t len)
+{
+    assert_true(r->nh < MAX_TEST_HEADERS);
+    r->h[r->nh++] = (struct hk_header){name, strlen(name), value, len};
+    r->req.nheaders = r->nh;
+}
+
+static void treq_set(struct treq *r, const char *name, const char *value)
+{
+    treq_header(r, name, value, strlen(value));
+}
+
+/* HMAC of the concatenated parts under key, for building signatures in tests. */
+static size_t mac_of(enum hk_hash hash, const char *key, const char *const *parts, size_t n,
+                     uint8_t out[HK_HMAC_MAX])
+{
+    struct hk_hmac_key k;
+    struct hk_span spans[8];
+    assert_true(n <= 8);
+    for (size_t i = 0; i < n; i++)
+        spans[i] = (struct hk_span){parts[i], strlen(parts[i])};
+    assert_int_equal(hk_hmac_key_init(&k, hash, (const uint8_t *)key, strlen(key)), 0);
+    assert_int_equal(hk_hmac(&k, spans, n, out), 0);
+    hk_hmac_key_wipe(&k);
+    return hk_hmac_len(hash);
+}
+
+/* Lowercase hex HMAC-SHA256 of one message (65 bytes with the NUL). */
+static void hex_mac(const char *key, const char *msg, char out[2 * HK_HMAC_MAX + 1])
+{
+    uint8_t mac[HK_HMAC_MAX];
+    size_t n = mac_of(HK_SHA256, key, &msg, 1, mac);
+    hk_hex_encode(mac, n, out);
+}
+
+/* ---- the vectors file ---- */
+
+/* Which scheme each section of signatures.json exercises. */
+static const struct {
+    const char *section;
+    const char *scheme;
+} sections[] = {
+    {"flagright", "flagright"},
+};
+
+static const char *scheme_of(const char *section)
+{
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+        if (strcmp(sections[i].section, section) == 0)
+            return sections[i].scheme;
+    return NULL;
+}
+
+static char *case_verify_json(const char *scheme, json_t *c)
+{
+    const char *secrets[HK_MAX_SECRETS];
+    size_t n = 0;
+    json_t *many = json_object_get(c, "secrets"), *el;
+    size_t i;
+    if (json_is_string(json_object_get(c, "secret")))
+        secrets[n++] = json_string_value(json_object_get(c, "secret"));
+    json_array_foreach(many, i, el)
+    {
+        assert_true(n < HK_MAX_SECRETS);
+        secrets[n++] = json_string_value(el);
+    }
+    return verify_json(scheme, secrets, n);
+}
+
+/* Runs one case; returns the check's result. */
+static int run_case(const char *scheme, json_t *section, json_t *c)
+{
+    struct tv t;
+    char *vj = case_verify_json(scheme, c);
+    tv_must(&t, vj);
+    free(vj);
+    json_t *now = json_object_get(c, "now_s");
+    if (!now)
+        now = json_object_get(section, "now_s");
+    const char *body = json_string_value(json_object_get(c, "body"));
+    struct treq r;
+    treq_init(&r, body, json_string_length(json_object_get(c, "body")),
+              now ? json_integer_value(now) : 0);
+    const char *name;
+    json_t *value;
+    json_object_foreach(json_object_get(c, "headers"), name, value)
+    {
+        treq_header(&r, name, json_string_value(value), json_string_length(value));
+    }
+    int rc = hk_verifier_check(t.v, &r.req);
+    tv_free(&t);
+    return rc;
+}
+
+static bool is_stale_case(const char *name)
+{
+    return strstr(name, "stale") || strstr(name, "301 s");
+}
+
+static bool run_section(const char *key, json_t *section, size_t *nvalid, size_t *ninvalid)
+{
+    const char *scheme = scheme_of(key);
+    if (!scheme) {
+        printf("# section %s: scheme not implemented yet\n", key);
+        return false;
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(section, "valid"), i, c)
+    {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        int rc = run_case(scheme, section, c);
+        if (rc != 0)
+            fail_msg("%s valid \"%s\": %s", key, name, hk_strerror(rc));
+        (*nvalid)++;
+    }
+    json_array_foreach(json_object_get(section, "invalid"), i, c)
+    {
+        const char *name = json_string_value(json_object_get(c, "name"));
+        int rc = run_case(scheme, section, c);
+        int want = is_stale_case(name) ? HK_ESTALE : HK_EAUTH;
+        if (rc != want)
+            fail_msg("%s invalid \"%s\": got %s, want %s", key, name, hk_strerror(rc),
+                     hk_strerror(want));
+        (*ninvalid)++;
+    }
+    return true;
+}
+
+static void test_vectors(void **state)
+{
+    (void)state;
+    json_error_t e;
+    json_t *all = json_load_file(tu_data("signatures.json"), 0, &e);
+    assert_non_null(all);
+    const char *key;
+    json_t *section;
+    size_t nvalid = 0, ninvalid = 0, nsections = 0;
+    json_object_foreach(all, key, section)
+    {
+        if (!json_is_object(section))
+            continue;
+        nsections += run_section(key, section, &nvalid, &ninvalid);
+    }
+    printf("# %zu sections, %zu valid and %zu invalid cases\n", nsections, nvalid, ninvalid);
+    assert_int_equal(nsections, sizeof sections / sizeof sections[0]);
+    json_decref(all);
+}
+
+/* ---- behaviour the vectors do not cover ---- */
+
+static const char flagright_conf[] = "{\"scheme\": \"flagright\", \"secrets\": "
+                                     "[{\"value\": \"old-secret\"}, {\"value\": \"new-secret\"}]}";
+static const char body[] = "{\"id\":\"e1\",\"type\":\"CASE_CLOSED\"}";
+
+static int flagright_check(const struct hk_verifier *v, const char *b, const char *sig)
+{
+    struct treq r;
+    treq_init(&r, b, strlen(b), 0);
+    treq_set(&r, "X-Flagright-Signature", sig);
+    return hk_verifier_check(v, &r.req);
+}
+
+static void test_rotation(void **state)
+{
+    (void)state;
+    struct tv t;
+    char old_sig[2 * HK_HMAC_MAX + 1], new_sig[2 * HK_HMAC_MAX + 1], other[2 * HK_HMAC_MAX + 1];
+    hex_mac("old-secret", body, old_sig);
+    hex_mac("new-secret", body, new_sig);
+    hex_mac("retired-secret", body, other);
+    tv_must(&t, flagright_conf);
+    assert_int_equal(flagright_check(t.v, body, old_sig), 0);
+    assert_int_equal(flagright_check(t.v, body, new_sig), 0);
+    assert_int_equal(flagright_check(t.v, body, other), HK_EAUTH);
+    tv_free(&t);
+}
+
+static void test_tampered_body_and_wrong_secret(void **state)
+{
+    (void)state;
+    struct tv t;
+    char sig[2 * HK_HMAC_MAX + 1], wrong[2 * HK_HMAC_MAX + 1];
+    hex_mac("new-secret", body, sig);
+    hex_mac("not-configured", body, wrong);
+    tv_must(&t, flagright_conf);
+    char tampered[sizeof body];
+    memcpy(tampered, body, sizeof body);
+    tampered[8] ^= 1;
+    assert_int_equal(flagright_check(t.v, tampered, sig), HK_EAUTH);
+    assert_int_equal(flagright_check(t.v, body, wrong), HK_EAUTH);
+    /* A body one byte shorter (the raw bytes, not a re-serialisation, are signed). */
+    struct treq r;
+    treq_init(&r, body, strlen(body) - 1, 0);
+    treq_set(&r, "x-flagright-signature", sig);
+    assert_int_equal(hk_verifier_check(t.v, &r.req), HK_EAUTH);
+    tv_free(&t);
+}
+
+static void test_hex_upper_case(void **state)
+{
+    (void)state;
+    struct tv t;
+    char sig[2 * HK_HMAC_MAX + 1];
+    hex_mac("new-secret", body, sig);
+    for (char *c = sig; *c; c++)
+        if (*c >= 'a' && *c <= 'f')
+            *c = (char)(*c - 'a' + 'A');
+    tv_must(&t, flagright_conf);
+    assert_int_equal(flagright_check(t.v, body, sig), 0);
+    tv_free(&t);
+}
+
+/* ---- configuration ---- */
+
+static void test_unknown_scheme(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_load(&t, "{\"scheme\": \"flagrite\", \"secrets\": [{\"value\": \"k\"}]}");
+    assert_int_equal(t.rc, HK_ECONF);
+    assert_null(t.v);
+    assert_problem(&t, "verify\\.scheme", "unknown scheme \"flagrite\": use one of flagright");
+    tv_free(&t);
+}
+
+static void test_empty_secret_refused(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_load(&t, "{\"scheme\": \"flagright\", \"secrets\": [{\"value\": \"\"}]}");
+    assert_problem(&t, "verify\\.secrets\\[0\\]", "empty secret");
+    tv_free(&t);
+    tv_load(&t, "{\"scheme\": \"flagright\", \"secrets\": []}");
+    assert_problem(&t, "verify\\.secrets", "no secrets");
+    tv_free(&t);
+}
+
+static void test_secrets_without_scheme_key(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_load(&t, "{\"scheme\": \"flagright\", \"secrets\": [{\"value\": \"k\"}], "
+                "\"tolerance\": 5}");
+    assert_problem(&t, "verify\\.tolerance", "unknown key");
+    tv_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vectors),
+        cmocka_unit_test(test_rotation),
+        cmocka_unit_test(test_tampered_body_and_wrong_secret),
+        cmocka_unit_test(test_hex_upper_case),
+        cmocka_unit_test(test_unknown_scheme),
+        cmocka_unit_test(test_empty_secret_refused),
+        cmocka_unit_test(test_secrets_without_scheme_key),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
