@@ -5,8 +5,9 @@
 #include "verify.h"
 
 extern const struct hk_scheme hk_scheme_flagright;
+extern const struct hk_scheme hk_scheme_stdwebhooks;
 
 /* Order is the order listed in error messages. */
-#define HK_VERIFY_SCHEMES &hk_scheme_flagright
+#define HK_VERIFY_SCHEMES &hk_scheme_flagright, &hk_scheme_stdwebhooks
 
 #endif

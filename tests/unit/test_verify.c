@@ -159,6 +159,7 @@ static const struct {
     const char *scheme;
 } sections[] = {
     {"flagright", "flagright"},
+    {"standard_webhooks", "standard-webhooks"},
 };
 
 static const char *scheme_of(const char *section)
@@ -329,6 +330,157 @@ static void test_hex_upper_case(void **state)
     tv_free(&t);
 }
 
+/* Standard Webhooks: the official vector's secret, message and signature. */
+#define SW_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+#define SW_ID     "msg_p5jXN8AQM9LWM0D4loKWxJek"
+#define SW_TS     "1614265330"
+#define SW_NOW    1614265330
+#define SW_BODY   "{\"test\": 2432232314}"
+#define SW_SIG    "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+static int sw_check(const struct hk_verifier *v, const char *id, const char *ts, const char *sig,
+                    int64_t now)
+{
+    struct treq r;
+    treq_init(&r, SW_BODY, strlen(SW_BODY), now);
+    treq_set(&r, "webhook-id", id);
+    treq_set(&r, "webhook-timestamp", ts);
+    treq_header(&r, "webhook-signature", sig, strlen(sig));
+    return hk_verifier_check(v, &r.req);
+}
+
+static void test_stdwebhooks_tolerance(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_must(&t, "{\"scheme\": \"standard-webhooks\", \"tolerance_s\": 60, "
+                "\"secrets\": [{\"value\": \"" SW_SECRET "\"}]}");
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, SW_SIG, SW_NOW + 60), 0);
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, SW_SIG, SW_NOW - 60), 0);
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, SW_SIG, SW_NOW + 61), HK_ESTALE);
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, SW_SIG, SW_NOW - 61), HK_ESTALE);
+    /* A stale timestamp with a bad signature is not genuine: HK_EAUTH, not HK_ESTALE. */
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, "v1,AAAA", SW_NOW + 61), HK_EAUTH);
+    tv_free(&t);
+}
+
+static void test_stdwebhooks_refuses_dotted_id(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_must(&t,
+            "{\"scheme\": \"standard-webhooks\", \"secrets\": [{\"value\": \"" SW_SECRET "\"}]}");
+    /* Refused before any MAC: "a.b" "." ts would read the same as "a" "." "b.ts". */
+    assert_int_equal(sw_check(t.v, "msg.x", SW_TS, SW_SIG, SW_NOW), HK_EAUTH);
+    assert_int_equal(sw_check(t.v, "", SW_TS, SW_SIG, SW_NOW), HK_EAUTH);
+    assert_int_equal(sw_check(t.v, SW_ID, "+1614265330", SW_SIG, SW_NOW), HK_EAUTH);
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, "", SW_NOW), HK_EAUTH);
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, "v1," SW_SIG, SW_NOW), HK_EAUTH);
+    tv_free(&t);
+}
+
+static void test_stdwebhooks_never_mixes_header_sets(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_must(&t,
+            "{\"scheme\": \"standard-webhooks\", \"secrets\": [{\"value\": \"" SW_SECRET "\"}]}");
+    struct treq r;
+    treq_init(&r, SW_BODY, strlen(SW_BODY), SW_NOW);
+    treq_set(&r, "svix-id", SW_ID);
+    treq_set(&r, "svix-timestamp", SW_TS);
+    treq_set(&r, "webhook-signature", SW_SIG);
+    assert_int_equal(hk_verifier_check(t.v, &r.req), HK_EAUTH);
+    tv_free(&t);
+}
+
+/* A key whose base64 needs padding works with and without it, and under rotation. */
+static void test_stdwebhooks_unpadded_secret(void **state)
+{
+    (void)state;
+    const char key[] = "0123456789abcdefghijklmno"; /* 25 bytes: base64 ends in "==" */
+    char b64[64], conf[256];
+    hk_base64_encode((const uint8_t *)key, strlen(key), b64);
+    assert_non_null(strstr(b64, "=="));
+    const char *parts[] = {SW_ID, ".", SW_TS, ".", SW_BODY};
+    uint8_t mac[HK_HMAC_MAX];
+    char sig[128] = "v1,";
+    hk_base64_encode(mac, mac_of(HK_SHA256, key, parts, 5, mac), sig + 3);
+    for (int padded = 0; padded < 2; padded++) {
+        if (!padded)
+            *strchr(b64, '=') = 0;
+        snprintf(conf, sizeof conf,
+                 "{\"scheme\": \"standard-webhooks\", \"secrets\": "
+                 "[{\"value\": \"" SW_SECRET "\"}, {\"value\": \"%s%s\"}]}",
+                 padded ? "whsec_" : "", b64);
+        struct tv t;
+        tv_must(&t, conf);
+        assert_int_equal(sw_check(t.v, SW_ID, SW_TS, sig, SW_NOW), 0);
+        assert_int_equal(sw_check(t.v, SW_ID, SW_TS, SW_SIG, SW_NOW), 0);
+        tv_free(&t);
+    }
+}
+
+/* A header of 1,000 signatures where only the last one is valid. */
+static void test_thousand_signatures(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_must(&t, "{\"scheme\": \"standard-webhooks\", \"secrets\": "
+                "[{\"value\": \"" SW_SECRET "\"}]}");
+    const char junk[] = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= ";
+    size_t n = 999 * strlen(junk) + strlen(SW_SIG) + 1;
+    char *sig = malloc(n);
+    assert_non_null(sig);
+    sig[0] = 0;
+    for (int i = 0; i < 999; i++)
+        strcat(sig, junk);
+    strcat(sig, SW_SIG);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int rc = sw_check(t.v, SW_ID, SW_TS, sig, SW_NOW);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    printf("# 1,000 signatures checked in %.1f us\n",
+           (double)(b.tv_sec - a.tv_sec) * 1e6 + (double)(b.tv_nsec - a.tv_nsec) / 1e3);
+    assert_int_equal(rc, 0);
+    sig[strlen(sig) - 2] = 'A'; /* spoil the valid one */
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, sig, SW_NOW), HK_EAUTH);
+    free(sig);
+    tv_free(&t);
+}
+
+/* 64 KiB of junk in every header a scheme reads. */
+static void test_huge_header(void **state)
+{
+    (void)state;
+    enum { HUGE = 64 * 1024 };
+    char *junk = malloc(HUGE);
+    assert_non_null(junk);
+    for (size_t i = 0; i < HUGE; i++)
+        junk[i] = "v1,=+/ t0123456789abcdef"[i % 24];
+    struct tv t;
+    tv_must(&t,
+            "{\"scheme\": \"standard-webhooks\", \"secrets\": [{\"value\": \"" SW_SECRET "\"}]}");
+    struct treq r;
+    treq_init(&r, SW_BODY, strlen(SW_BODY), SW_NOW);
+    treq_header(&r, "webhook-id", junk, HUGE);
+    treq_header(&r, "webhook-timestamp", junk, HUGE);
+    treq_header(&r, "webhook-signature", junk, HUGE);
+    assert_int_equal(hk_verifier_check(t.v, &r.req), HK_EAUTH);
+    treq_init(&r, SW_BODY, strlen(SW_BODY), SW_NOW);
+    treq_set(&r, "webhook-id", SW_ID);
+    treq_set(&r, "webhook-timestamp", SW_TS);
+    treq_header(&r, "webhook-signature", junk, HUGE);
+    assert_int_equal(hk_verifier_check(t.v, &r.req), HK_EAUTH);
+    tv_free(&t);
+    tv_must(&t, flagright_conf);
+    treq_init(&r, body, strlen(body), 0);
+    treq_header(&r, "x-flagright-signature", junk, HUGE);
+    assert_int_equal(hk_verifier_check(t.v, &r.req), HK_EAUTH);
+    tv_free(&t);
+    free(junk);
+}
+
 /* ---- configuration ---- */
 
 static void test_unknown_scheme(void **state)
@@ -364,6 +516,25 @@ static void test_secrets_without_scheme_key(void **state)
     tv_free(&t);
 }
 
+static void test_bad_whsec_secret(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_load(&t, "{\"scheme\": \"standard-webhooks\", \"secrets\": "
+                "[{\"value\": \"" SW_SECRET "\"}, {\"value\": \"whsec_not*base64!\"}]}");
+    assert_problem(&t, "verify\\.secrets\\[1\\]",
+                   "secret (inline value #2) is not a Standard Webhooks secret");
+    /* The message names the secret, never its value. */
+    char *all = hk_diags_join(&t.diags);
+    assert_null(strstr(all, "not*base64"));
+    assert_null(strstr(all, "MfKQ9r8"));
+    free(all);
+    tv_free(&t);
+    tv_load(&t, "{\"scheme\": \"standard-webhooks\", \"secrets\": [{\"value\": \"whsec_\"}]}");
+    assert_problem(&t, "verify\\.secrets\\[0\\]", "not a Standard Webhooks secret");
+    tv_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,6 +542,13 @@ int main(void)
         cmocka_unit_test(test_rotation),
         cmocka_unit_test(test_tampered_body_and_wrong_secret),
         cmocka_unit_test(test_hex_upper_case),
+        cmocka_unit_test(test_stdwebhooks_tolerance),
+        cmocka_unit_test(test_stdwebhooks_refuses_dotted_id),
+        cmocka_unit_test(test_stdwebhooks_never_mixes_header_sets),
+        cmocka_unit_test(test_stdwebhooks_unpadded_secret),
+        cmocka_unit_test(test_thousand_signatures),
+        cmocka_unit_test(test_huge_header),
+        cmocka_unit_test(test_bad_whsec_secret),
         cmocka_unit_test(test_unknown_scheme),
         cmocka_unit_test(test_empty_secret_refused),
         cmocka_unit_test(test_secrets_without_scheme_key),
