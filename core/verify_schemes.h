@@ -6,8 +6,9 @@
 
 extern const struct hk_scheme hk_scheme_flagright;
 extern const struct hk_scheme hk_scheme_stdwebhooks;
+extern const struct hk_scheme hk_scheme_stripe;
 
 /* Order is the order listed in error messages. */
-#define HK_VERIFY_SCHEMES &hk_scheme_flagright, &hk_scheme_stdwebhooks
+#define HK_VERIFY_SCHEMES &hk_scheme_flagright, &hk_scheme_stdwebhooks, &hk_scheme_stripe
 
 #endif

@@ -160,6 +160,7 @@ static const struct {
 } sections[] = {
     {"flagright", "flagright"},
     {"standard_webhooks", "standard-webhooks"},
+    {"stripe", "stripe"},
 };
 
 static const char *scheme_of(const char *section)
@@ -481,6 +482,56 @@ static void test_huge_header(void **state)
     free(junk);
 }
 
+/* Stripe: signs t "." body with the whole whsec_ string. */
+#define ST_SECRET "whsec_test_secret"
+#define ST_ROLLED "whsec_rolled_secret"
+#define ST_NOW    1492774577
+#define ST_BODY   "{\"id\":\"evt_test_webhook\",\"object\":\"event\"}"
+
+static void stripe_sig(const char *secret, const char *t, char out[2 * HK_HMAC_MAX + 1])
+{
+    const char *parts[] = {t, ".", ST_BODY};
+    uint8_t mac[HK_HMAC_MAX];
+    hk_hex_encode(mac, mac_of(HK_SHA256, secret, parts, 3, mac), out);
+}
+
+static int stripe_check(const struct hk_verifier *v, const char *header, int64_t now)
+{
+    struct treq r;
+    treq_init(&r, ST_BODY, strlen(ST_BODY), now);
+    treq_set(&r, "Stripe-Signature", header);
+    return hk_verifier_check(v, &r.req);
+}
+
+static void test_stripe_header_forms(void **state)
+{
+    (void)state;
+    char a[2 * HK_HMAC_MAX + 1], b[2 * HK_HMAC_MAX + 1], h[512];
+    stripe_sig(ST_SECRET, "1492774577", a);
+    stripe_sig(ST_ROLLED, "1492774577", b);
+    struct tv t;
+    tv_must(&t, "{\"scheme\": \"stripe\", \"secrets\": [{\"value\": \"" ST_ROLLED "\"}]}");
+    /* During a roll Stripe sends one v1 per secret, and a v0 we must ignore. */
+    snprintf(h, sizeof h, "t=1492774577,v1=%s,v1=%s,v0=%s", a, b, a);
+    assert_int_equal(stripe_check(t.v, h, ST_NOW), 0);
+    snprintf(h, sizeof h, "t=1492774577, v0=%s, v1=%s", b, a);
+    assert_int_equal(stripe_check(t.v, h, ST_NOW), HK_EAUTH);
+    snprintf(h, sizeof h, "v1=%s,t=1492774577", b);
+    assert_int_equal(stripe_check(t.v, h, ST_NOW), 0);
+    /* Two timestamps: which one was signed is ambiguous. */
+    snprintf(h, sizeof h, "t=1492774577,t=1492774578,v1=%s", b);
+    assert_int_equal(stripe_check(t.v, h, ST_NOW), HK_EAUTH);
+    snprintf(h, sizeof h, "v1=%s", b);
+    assert_int_equal(stripe_check(t.v, h, ST_NOW), HK_EAUTH);
+    snprintf(h, sizeof h, "t=,v1=%s", b);
+    assert_int_equal(stripe_check(t.v, h, ST_NOW), HK_EAUTH);
+    /* 300 s in the future is the edge of the window. */
+    snprintf(h, sizeof h, "t=1492774577,v1=%s", b);
+    assert_int_equal(stripe_check(t.v, h, ST_NOW - 300), 0);
+    assert_int_equal(stripe_check(t.v, h, ST_NOW - 301), HK_ESTALE);
+    tv_free(&t);
+}
+
 /* ---- configuration ---- */
 
 static void test_unknown_scheme(void **state)
@@ -549,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_thousand_signatures),
         cmocka_unit_test(test_huge_header),
         cmocka_unit_test(test_bad_whsec_secret),
+        cmocka_unit_test(test_stripe_header_forms),
         cmocka_unit_test(test_unknown_scheme),
         cmocka_unit_test(test_empty_secret_refused),
         cmocka_unit_test(test_secrets_without_scheme_key),
