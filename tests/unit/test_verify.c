@@ -158,9 +158,9 @@ static const struct {
     const char *section;
     const char *scheme;
 } sections[] = {
-    {"flagright", "flagright"},
-    {"standard_webhooks", "standard-webhooks"},
-    {"stripe", "stripe"},
+    {"flagright", "flagright"}, {"standard_webhooks", "standard-webhooks"},
+    {"stripe", "stripe"},       {"github", "github"},
+    {"shopify", "shopify"},
 };
 
 static const char *scheme_of(const char *section)
@@ -532,6 +532,62 @@ static void test_stripe_header_forms(void **state)
     tv_free(&t);
 }
 
+/* GitHub's and Shopify's official inputs. */
+#define GH_SECRET "It's a Secret to Everybody"
+#define GH_BODY   "Hello, World!"
+#define GH_HEX    "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+#define SH_SECRET "test-webhook-secret"
+#define SH_BODY   "{\"id\":1234567890,\"email\":\"customer@example.com\",\"total_price\":\"123.45\"}"
+#define SH_SIG    "QNyObTlKbMx2qDlPF/ZOZcBqg5OgPg+2oky3zldc0Gw="
+
+static int one_header_check(const struct hk_verifier *v, const char *b, const char *name,
+                            const char *value)
+{
+    struct treq r;
+    treq_init(&r, b, strlen(b), 0);
+    treq_set(&r, name, value);
+    return hk_verifier_check(v, &r.req);
+}
+
+static void test_github(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_must(&t, "{\"scheme\": \"github\", \"secrets\": [{\"value\": \"other\"}, "
+                "{\"value\": \"" GH_SECRET "\"}]}");
+    const char *h = "X-Hub-Signature-256";
+    assert_int_equal(one_header_check(t.v, GH_BODY, h, "sha256=" GH_HEX), 0);
+    assert_int_equal(one_header_check(t.v, GH_BODY, h,
+                                      "sha256=757107EA0EB2509FC211221CCE984B8A37570B6D7586C22C46F4"
+                                      "379C8B043E17"),
+                     0);
+    assert_int_equal(one_header_check(t.v, GH_BODY "\n", h, "sha256=" GH_HEX), HK_EAUTH);
+    assert_int_equal(one_header_check(t.v, GH_BODY, h, "sha1=" GH_HEX), HK_EAUTH);
+    assert_int_equal(one_header_check(t.v, GH_BODY, h, "sha256="), HK_EAUTH);
+    assert_int_equal(one_header_check(t.v, GH_BODY, h, "sha256=" GH_HEX "00"), HK_EAUTH);
+    /* The SHA-1 header is not an alternative. */
+    assert_int_equal(one_header_check(t.v, GH_BODY, "X-Hub-Signature", "sha256=" GH_HEX), HK_EAUTH);
+    tv_free(&t);
+}
+
+static void test_shopify(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_must(&t, "{\"scheme\": \"shopify\", \"secrets\": [{\"value\": \"" SH_SECRET "\"}]}");
+    assert_int_equal(one_header_check(t.v, SH_BODY, "X-Shopify-Hmac-SHA256", SH_SIG), 0);
+    assert_int_equal(one_header_check(t.v, SH_BODY, "Shopify-Hmac-Sha256", SH_SIG), 0);
+    assert_int_equal(one_header_check(t.v, SH_BODY, "X-Shopify-Hmac-SHA256",
+                                      "QNyObTlKbMx2qDlPF/ZOZcBqg5OgPg+2oky3zldc0Gw"),
+                     0);
+    assert_int_equal(one_header_check(t.v, SH_BODY, "X-Shopify-Hmac-SHA256",
+                                      "QNyObTlKbMx2qDlPF/ZOZcBqg5OgPg+2oky3zldc0Gx="),
+                     HK_EAUTH);
+    assert_int_equal(one_header_check(t.v, SH_BODY " ", "X-Shopify-Hmac-SHA256", SH_SIG), HK_EAUTH);
+    assert_int_equal(one_header_check(t.v, SH_BODY, "X-Shopify-Topic", SH_SIG), HK_EAUTH);
+    tv_free(&t);
+}
+
 /* ---- configuration ---- */
 
 static void test_unknown_scheme(void **state)
@@ -601,6 +657,8 @@ int main(void)
         cmocka_unit_test(test_huge_header),
         cmocka_unit_test(test_bad_whsec_secret),
         cmocka_unit_test(test_stripe_header_forms),
+        cmocka_unit_test(test_github),
+        cmocka_unit_test(test_shopify),
         cmocka_unit_test(test_unknown_scheme),
         cmocka_unit_test(test_empty_secret_refused),
         cmocka_unit_test(test_secrets_without_scheme_key),
