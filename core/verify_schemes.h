@@ -2,7 +2,7 @@
 #ifndef HK_VERIFY_SCHEMES_H
 #define HK_VERIFY_SCHEMES                                                                          \
     &hk_scheme_flagright, &hk_scheme_stdwebhooks, &hk_scheme_stripe, &hk_scheme_github,            \
-        &hk_scheme_shopify
+        &hk_scheme_shopify, &hk_scheme_slack
 
 #include "verify.h"
 
@@ -11,10 +11,11 @@ extern const struct hk_scheme hk_scheme_stdwebhooks;
 extern const struct hk_scheme hk_scheme_stripe;
 extern const struct hk_scheme hk_scheme_github;
 extern const struct hk_scheme hk_scheme_shopify;
+extern const struct hk_scheme hk_scheme_slack;
 
 /* Order is the order listed in error messages. */
 #define HK_VERIFY_SCHEMES                                                                          \
     &hk_scheme_flagright, &hk_scheme_stdwebhooks, &hk_scheme_stripe, &hk_scheme_github,            \
-        &hk_scheme_shopify
+        &hk_scheme_shopify, &hk_scheme_slack
 
 #endif
