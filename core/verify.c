@@ -107,8 +107,11 @@ int hk_verifier_parse(const struct hk_jcur *verify, const char *confdir, struct 
     rc |= load_secrets(v, verify, confdir);
     if (has_key(s, "tolerance_s"))
         rc |= hk_jconf_int(verify, "tolerance_s", 1, MAX_TOLERANCE_S, &v->tolerance_s);
-    if (!rc && s->setup)
-        rc = s->setup(v, verify);
+    /* Runs even after a problem, so one run lists every problem (it then sees no secrets). */
+    if (s->setup) {
+        int one = s->setup(v, verify);
+        rc = rc ? rc : one;
+    }
     if (!rc)
         rc = prepare_keys(v);
     if (rc) {

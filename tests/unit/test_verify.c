@@ -615,6 +615,120 @@ static void test_slack(void **state)
     tv_free(&t);
 }
 
+/* Generic HMAC: SHA-512, base64 (URL-safe here), a template with a signed timestamp, and
+ * a separator for rotation. */
+static void test_hmac_sha512_base64_template(void **state)
+{
+    (void)state;
+    const char *b = "{\"id\":\"x1\",\"type\":\"t\"}";
+    const char *parts[] = {"1700000000", ".", b};
+    uint8_t mac[HK_HMAC_MAX];
+    char sig[160], header[400];
+    size_t n = hk_base64_encode(mac, mac_of(HK_SHA512, "k2", parts, 3, mac), sig);
+    assert_int_equal(n, 88);
+    for (char *c = sig; *c; c++) /* URL-safe alphabet, no padding */
+        *c = *c == '+' ? '-' : *c == '/' ? '_' : *c == '=' ? 0 : *c;
+    snprintf(header, sizeof header, "sig=AAAA, sig=%s", sig);
+    struct tv t;
+    tv_must(&t, "{\"scheme\": \"hmac\", \"header\": \"X-Sig\", \"prefix\": \"sig=\", "
+                "\"encoding\": \"base64\", \"algorithm\": \"sha512\", \"separator\": \",\", "
+                "\"signed\": \"{header:x-ts}.{body}\", \"timestamp_header\": \"X-TS\", "
+                "\"tolerance_s\": 10, \"secrets\": [{\"value\": \"k1\"}, {\"value\": \"k2\"}]}");
+    struct treq r;
+    treq_init(&r, b, strlen(b), 1700000005);
+    treq_set(&r, "x-sig", header);
+    treq_set(&r, "x-ts", "1700000000");
+    assert_int_equal(hk_verifier_check(t.v, &r.req), 0);
+    r.req.now_s = 1700000011;
+    assert_int_equal(hk_verifier_check(t.v, &r.req), HK_ESTALE);
+    r.req.now_s = 1700000000;
+    r.h[1].value = "1700000001"; /* a different signed timestamp */
+    assert_int_equal(hk_verifier_check(t.v, &r.req), HK_EAUTH);
+    r.req.nheaders = 1; /* the timestamp header missing */
+    assert_int_equal(hk_verifier_check(t.v, &r.req), HK_EAUTH);
+    tv_free(&t);
+}
+
+static void test_hmac_defaults_and_literal_braces(void **state)
+{
+    (void)state;
+    const char *b = "hello";
+    char sig[2 * HK_HMAC_MAX + 1], wrapped[2 * HK_HMAC_MAX + 1];
+    hex_mac("k", b, sig);
+    hex_mac("k", "{hello}", wrapped);
+    struct tv t;
+    tv_must(&t, "{\"scheme\": \"hmac\", \"header\": \"x-signature\", "
+                "\"secrets\": [{\"value\": \"k\"}]}");
+    assert_int_equal(one_header_check(t.v, b, "X-Signature", sig), 0);
+    /* Without a separator, the header holds exactly one signature. */
+    char two[300];
+    snprintf(two, sizeof two, "%s,%s", sig, sig);
+    assert_int_equal(one_header_check(t.v, b, "X-Signature", two), HK_EAUTH);
+    tv_free(&t);
+    tv_must(&t, "{\"scheme\": \"hmac\", \"header\": \"x-signature\", \"signed\": "
+                "\"{{{body}}}\", \"secrets\": [{\"value\": \"k\"}]}");
+    assert_int_equal(one_header_check(t.v, b, "X-Signature", wrapped), 0);
+    assert_int_equal(one_header_check(t.v, b, "X-Signature", sig), HK_EAUTH);
+    tv_free(&t);
+}
+
+/* Each bad generic configuration names the key and the fix. */
+static void test_hmac_config_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *keys;
+        const char *path;
+        const char *needle;
+    } cases[] = {
+        {"", "verify\\.header", "missing: this key is required"},
+        {"\"header\": \"x sig\"", "verify\\.header", "is not a header name"},
+        {"\"header\": \"x\", \"encoding\": \"hexa\"", "verify\\.encoding",
+         "\"hexa\" is not one of: hex, base64"},
+        {"\"header\": \"x\", \"algorithm\": \"sha1\"", "verify\\.algorithm", "not one of"},
+        {"\"header\": \"x\", \"signed\": \"{header:x-ts}\"", "verify\\.signed",
+         "never signs {body}"},
+        {"\"header\": \"x\", \"signed\": \"{bdy}\"", "verify\\.signed", "unknown placeholder"},
+        {"\"header\": \"x\", \"signed\": \"{body\"", "verify\\.signed", "never closed"},
+        {"\"header\": \"x\", \"signed\": \"{body}}\"", "verify\\.signed", "lone"},
+        {"\"header\": \"x\", \"signed\": \"{header:}{body}\"", "verify\\.signed",
+         "names no header"},
+        {"\"header\": \"x\", \"separator\": \"a\"", "verify\\.separator",
+         "can occur inside a signature"},
+        {"\"header\": \"x\", \"separator\": \", \"", "verify\\.separator", "not one character"},
+        {"\"header\": \"x\", \"prefix\": \"v1,\", \"separator\": \",\"", "verify\\.separator",
+         "also occurs in \"prefix\""},
+        {"\"header\": \"x\", \"timestamp_header\": \"x-ts\"", "verify\\.timestamp_header",
+         "add {header:x-ts} to \"signed\""},
+        {"\"header\": \"x\", \"tolerance_s\": 30", "verify\\.tolerance_s",
+         "no effect without \"timestamp_header\""},
+        {"\"header\": \"x\", \"hedaer\": \"x\"", "verify\\.hedaer", "did you mean \"header\"?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char conf[512];
+        snprintf(conf, sizeof conf, "{\"scheme\": \"hmac\", %s%s\"secrets\": [{\"value\": \"k\"}]}",
+                 cases[i].keys, cases[i].keys[0] ? ", " : "");
+        struct tv t;
+        tv_load(&t, conf);
+        assert_problem(&t, cases[i].path, cases[i].needle);
+        tv_free(&t);
+    }
+}
+
+static void test_none(void **state)
+{
+    (void)state;
+    struct tv t;
+    tv_must(&t, "{\"scheme\": \"none\"}");
+    struct treq r;
+    treq_init(&r, "", 0, 0);
+    assert_int_equal(hk_verifier_check(t.v, &r.req), 0);
+    tv_free(&t);
+    tv_load(&t, "{\"scheme\": \"none\", \"secrets\": [{\"value\": \"k\"}]}");
+    assert_problem(&t, "verify\\.secrets", "uses no secrets: remove this key");
+    tv_free(&t);
+}
+
 /* ---- configuration ---- */
 
 static void test_unknown_scheme(void **state)
@@ -687,6 +801,10 @@ int main(void)
         cmocka_unit_test(test_github),
         cmocka_unit_test(test_shopify),
         cmocka_unit_test(test_slack),
+        cmocka_unit_test(test_hmac_sha512_base64_template),
+        cmocka_unit_test(test_hmac_defaults_and_literal_braces),
+        cmocka_unit_test(test_hmac_config_errors),
+        cmocka_unit_test(test_none),
         cmocka_unit_test(test_unknown_scheme),
         cmocka_unit_test(test_empty_secret_refused),
         cmocka_unit_test(test_secrets_without_scheme_key),
