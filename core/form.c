@@ -1,9 +1,9 @@
 /* form.c -- finding one field of an application/x-www-form-urlencoded body.
  *
  * Fields are separated by '&' (never ';'); a field without '=' has the empty value. Names
- * are compared after decoding, so "trigger%5Fid" finds trigger_id. A decoded NUL byte (%00)
- * is refused like a bad escape: the value is handed out as a C string, and a NUL inside it
- * would make two readers see two different values. */
+ * are compared after decoding, so "trigger%5Fid" finds trigger_id. A NUL byte, raw or as
+ * %00, is refused like a bad escape: the value is handed out as a C string, and a NUL inside
+ * it would make two readers see two different values. */
 #include "form.h"
 
 #include "err.h"
@@ -22,10 +22,12 @@ static int hex_digit(uint8_t c)
     return -1;
 }
 
-/* Decodes the byte at p[*i] (advancing *i past it). -1 on a bad escape or %00. */
+/* Decodes the byte at p[*i] (advancing *i past it). -1 on a bad escape, %00 or a raw NUL. */
 static int next_byte(const uint8_t *p, size_t n, size_t *i)
 {
     uint8_t c = p[(*i)++];
+    if (c == 0)
+        return -1;
     if (c == '+')
         return ' ';
     if (c != '%')

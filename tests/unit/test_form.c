@@ -78,6 +78,8 @@ static void test_errors(void **state)
     assert_int_equal(find("a=%2", "a", out, sizeof out, &len), HK_EPARSE);
     assert_int_equal(find("a=%", "a", out, sizeof out, &len), HK_EPARSE);
     assert_int_equal(find("a=x%00y", "a", out, sizeof out, &len), HK_EPARSE);
+    assert_int_equal(hk_form_find((const uint8_t *)"a=x\0y", 5, "a", out, sizeof out, &len),
+                     HK_EPARSE);
     /* A bad escape in a name read before the field is found. */
     assert_int_equal(find("%g1=x&a=1", "a", out, sizeof out, &len), HK_EPARSE);
     /* ...but not in a value that was not asked for. */

@@ -530,7 +530,7 @@ static void test_stripe_header_forms(void **state)
     tv_free(&t);
 }
 
-/* GitHub's and Shopify's official inputs. */
+/* GitHub's official vector and the computed Shopify one from signatures.json. */
 #define GH_SECRET "It's a Secret to Everybody"
 #define GH_BODY   "Hello, World!"
 #define GH_HEX    "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
