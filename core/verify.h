@@ -33,8 +33,11 @@ struct hk_scheme {
     bool needs_secrets;
     /* The hash whose keys are prepared from the secrets. */
     enum hk_hash hash;
-    /* Optional: reads the scheme's own keys into v->params and may transform secrets before
-     * the keys are prepared (e.g. base64-decode "whsec_..."). 0 or HK_ECONF (reported). */
+    /* Optional: reads the scheme's own keys into v->params, may transform secrets before
+     * the keys are prepared (e.g. base64-decode "whsec_...") and may set v->hash. It runs
+     * even after a problem with the common keys (then v->nsecrets may be 0), so one run
+     * reports every problem; v->params is freed by free_params also when setup fails.
+     * 0, HK_ECONF (reported) or HK_ENOMEM. */
     int (*setup)(struct hk_verifier *v, const struct hk_jcur *verify);
     /* 0 if the request is genuine; HK_EAUTH (bad, missing or malformed signature) or
      * HK_ESTALE (signed timestamp outside the tolerance). Any thread. */
