@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TOLERANCE_S (7 * 24 * 3600)
+#define MAX_TOLERANCE_S      (7 * 24 * 3600)
 #define TIMESTAMP_DIGITS_MAX 12
 
 static const struct hk_scheme *const schemes[] = {HK_VERIFY_SCHEMES};
@@ -76,8 +76,7 @@ static int prepare_keys(struct hk_verifier *v)
     if (!v->keys)
         return HK_ENOMEM;
     for (size_t i = 0; i < v->nsecrets; i++) {
-        int rc = hk_hmac_key_init(&v->keys[i], v->scheme->hash, v->secrets[i].bytes,
-                                  v->secrets[i].len);
+        int rc = hk_hmac_key_init(&v->keys[i], v->hash, v->secrets[i].bytes, v->secrets[i].len);
         if (rc)
             return rc;
     }
@@ -102,13 +101,17 @@ int hk_verifier_parse(const struct hk_jcur *verify, const char *confdir, struct 
     if (!v)
         return HK_ENOMEM;
     v->scheme = s;
+    v->hash = s->hash;
     v->tolerance_s = HK_DEFAULT_TOLERANCE_S;
     int rc = check_keys(verify, s);
     rc |= load_secrets(v, verify, confdir);
     if (has_key(s, "tolerance_s"))
         rc |= hk_jconf_int(verify, "tolerance_s", 1, MAX_TOLERANCE_S, &v->tolerance_s);
-    if (!rc && s->setup)
-        rc = s->setup(v, verify);
+    /* Runs even after a problem, so one run lists every problem (it then sees no secrets). */
+    if (s->setup) {
+        int one = s->setup(v, verify);
+        rc = rc ? rc : one;
+    }
     if (!rc)
         rc = prepare_keys(v);
     if (rc) {
@@ -161,7 +164,7 @@ int hk_verifier_macs(const struct hk_verifier *v, const struct hk_span *parts, s
                      struct hk_macs *m)
 {
     m->n = v->nsecrets;
-    m->len = hk_hmac_len(v->scheme->hash);
+    m->len = hk_hmac_len(v->hash);
     for (size_t i = 0; i < v->nsecrets; i++) {
         int rc = hk_hmac(&v->keys[i], parts, nparts, m->mac[i]);
         if (rc)
@@ -178,6 +181,22 @@ bool hk_macs_match(const struct hk_macs *m, const uint8_t *cand, size_t len)
     for (size_t i = 0; i < m->n; i++)
         ok |= hk_ct_equal(m->mac[i], cand, len);
     return ok;
+}
+
+bool hk_macs_match_hex(const struct hk_macs *m, const char *s, size_t n)
+{
+    uint8_t sig[HK_HMAC_MAX];
+    if (n != 2 * m->len || hk_hex_decode(s, n, sig, sizeof sig) != (long)m->len)
+        return false;
+    return hk_macs_match(m, sig, m->len);
+}
+
+bool hk_macs_match_base64(const struct hk_macs *m, const char *s, size_t n, bool url)
+{
+    uint8_t sig[HK_HMAC_MAX];
+    if (hk_base64_decode(s, n, sig, sizeof sig, url) != (long)m->len)
+        return false;
+    return hk_macs_match(m, sig, m->len);
 }
 
 int hk_verify_timestamp(const struct hk_verifier *v, const char *s, size_t n, int64_t now_s,

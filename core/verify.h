@@ -33,8 +33,11 @@ struct hk_scheme {
     bool needs_secrets;
     /* The hash whose keys are prepared from the secrets. */
     enum hk_hash hash;
-    /* Optional: reads the scheme's own keys into v->params and may transform secrets before
-     * the keys are prepared (e.g. base64-decode "whsec_..."). 0 or HK_ECONF (reported). */
+    /* Optional: reads the scheme's own keys into v->params, may transform secrets before
+     * the keys are prepared (e.g. base64-decode "whsec_...") and may set v->hash. It runs
+     * even after a problem with the common keys (then v->nsecrets may be 0), so one run
+     * reports every problem; v->params is freed by free_params also when setup fails.
+     * 0, HK_ECONF (reported) or HK_ENOMEM. */
     int (*setup)(struct hk_verifier *v, const struct hk_jcur *verify);
     /* 0 if the request is genuine; HK_EAUTH (bad, missing or malformed signature) or
      * HK_ESTALE (signed timestamp outside the tolerance). Any thread. */
@@ -45,7 +48,10 @@ struct hk_scheme {
     const char *default_id;
     const char *default_type;
     const char *default_created; /* NULL when the scheme has no natural creation time */
-    int created_scale_ms;        /* 1: the created value is in ms; 1000: in seconds */
+    /* Milliseconds per unit of the creation time: 1 when it is Unix ms, 1000 when it is Unix
+     * seconds. Set in every scheme, also those without default_created, because a source
+     * that names its own "created" field keeps the scheme's unit unless it says otherwise. */
+    int created_scale_ms;
     /* Content types the scheme's senders use; NULL-terminated. */
     const char *const *content_types;
 };
@@ -55,8 +61,11 @@ struct hk_verifier {
     struct hk_secret *secrets; /* owned */
     size_t nsecrets;
     struct hk_hmac_key *keys; /* owned; keys[i] is prepared from secrets[i] */
-    int64_t tolerance_s;      /* replay window for schemes with a signed timestamp */
-    void *params;             /* owned by the scheme */
+    /* The hash the keys are prepared for: the scheme's, unless its setup() chose another
+     * (the generic "hmac" scheme's "algorithm"). */
+    enum hk_hash hash;
+    int64_t tolerance_s; /* replay window for schemes with a signed timestamp */
+    void *params;        /* owned by the scheme */
 };
 
 #define HK_DEFAULT_TOLERANCE_S 300
@@ -92,6 +101,11 @@ int hk_verifier_macs(const struct hk_verifier *v, const struct hk_span *parts, s
 /* True if cand (len bytes) equals any of the MACs. Every MAC is compared whatever the outcome,
  * so timing does not tell which secret matched. */
 bool hk_macs_match(const struct hk_macs *m, const uint8_t *cand, size_t len);
+/* True if s[0..n) is the hex (either case) or base64 (padded or not; with url, the URL-safe
+ * alphabet too) text of a MAC equal to one of m's; same constant-time guarantee as
+ * hk_macs_match. */
+bool hk_macs_match_hex(const struct hk_macs *m, const char *s, size_t n);
+bool hk_macs_match_base64(const struct hk_macs *m, const char *s, size_t n, bool url);
 /* Parses a decimal Unix timestamp s[0..n) and checks it against now within the tolerance.
  * 0, HK_EAUTH when malformed, HK_ESTALE when outside the window. */
 int hk_verify_timestamp(const struct hk_verifier *v, const char *s, size_t n, int64_t now_s,
