@@ -205,6 +205,7 @@ static void timeout_cb(uv_timer_t *t)
 static void start_request(struct hk_conn *c)
 {
     c->phase = HK_CONN_HEAD;
+    c->body_len = 0;
     c->started_ms = uv_now(&c->io->loop);
     arm(c, c->limits.header_timeout_ms);
 }
@@ -228,6 +229,7 @@ static void on_message(struct hk_conn *c)
 {
     c->phase = HK_CONN_BUSY;
     c->busy = true;
+    c->body_len = c->http.req.body.len;
     uv_timer_stop(&c->timer);
     c->handler->on_request(c, &c->http.req);
 }

@@ -64,6 +64,7 @@ struct hk_conn {
     uv_shutdown_t shutdown_req;
     struct hk_limits limits;  /* copied at accept: a reload does not change open ones */
     uint64_t started_ms;      /* uv_now when the current request began */
+    size_t body_len;          /* of the current request, for the access line */
     struct hk_gen *gen;       /* the generation the current request is served by, or NULL */
     const void *handler_data; /* the handler's per-request state */
     const char *log_source;   /* source name for the access line, or NULL */

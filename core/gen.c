@@ -1,19 +1,43 @@
-/* gen.c -- generations: reference counting and destruction on the control loop. */
+/* gen.c -- building generations, reference counting, destruction on the control loop. */
 #include "gen.h"
 
 #include "err.h"
+#include "instance.h"
 
 #include <stdlib.h>
 
-static void destroy(struct hk_task *t)
+static void destroy(struct hk_gen *g)
 {
-    struct hk_gen *g = (struct hk_gen *)((char *)t - offsetof(struct hk_gen, reap));
+    hk_router_free(g->router);
+    free(g->targets);
+    hk_instances_destroy(g->instances, g->ninstances);
     hk_conf_free(g->conf);
     free(g);
 }
 
-int hk_gen_create(struct hk_conf *conf, uint64_t number, struct hk_task_queue *reaper,
-                  struct hk_gen **out)
+static void reap_task(struct hk_task *t)
+{
+    destroy((struct hk_gen *)((char *)t - offsetof(struct hk_gen, reap)));
+}
+
+static int build_router(struct hk_gen *g)
+{
+    g->targets = calloc(g->ninstances ? g->ninstances : 1, sizeof *g->targets);
+    if (!g->targets)
+        return HK_ENOMEM;
+    for (size_t i = 0; i < g->ninstances; i++) {
+        const struct hk_instance *inst = g->instances[i];
+        g->targets[i] = (struct hk_route_target){
+            .name = inst->conf->name,
+            .patterns = inst->patterns,
+            .sources = inst->conf->sources,
+        };
+    }
+    return hk_router_build(g->targets, g->ninstances, &g->router);
+}
+
+int hk_gen_build(struct hk_conf *conf, uint64_t number, struct hk_task_queue *reaper,
+                 struct hk_diags *diags, struct hk_gen **out)
 {
     struct hk_gen *g = calloc(1, sizeof *g);
     if (!g) {
@@ -24,7 +48,16 @@ int hk_gen_create(struct hk_conf *conf, uint64_t number, struct hk_task_queue *r
     g->number = number;
     g->conf = conf;
     g->reaper = reaper;
-    g->reap.run = destroy;
+    g->reap.run = reap_task;
+    int rc = hk_instances_create(conf, &g->instances, diags);
+    if (rc == 0) {
+        g->ninstances = conf->ninstances;
+        rc = build_router(g);
+    }
+    if (rc) {
+        destroy(g);
+        return rc;
+    }
     *out = g;
     return 0;
 }
@@ -42,5 +75,15 @@ void hk_gen_release(struct hk_gen *g)
     if (g->reaper)
         hk_task_post(g->reaper, &g->reap);
     else
-        destroy(&g->reap);
+        destroy(g);
+}
+
+size_t hk_gen_route(const struct hk_gen *g, const char *type, const char *source,
+                    const char **names)
+{
+    uint16_t idx[HK_ROUTE_MAX];
+    size_t n = hk_router_match(g->router, type, source, idx);
+    for (size_t i = 0; i < n; i++)
+        names[i] = g->targets[idx[i]].name;
+    return n;
 }

@@ -9,26 +9,40 @@
 #define HK_GEN_H
 
 #include "conf.h"
+#include "router.h"
 #include "task.h"
 
 #include <stdatomic.h>
 #include <stdint.h>
 
+struct hk_instance;
+
 struct hk_gen {
     atomic_uint refs;
-    uint64_t number;              /* 1 for the configuration loaded at start, then +1 per reload */
-    struct hk_conf *conf;         /* owned */
-    struct hk_task reap;          /* posted to the control loop when refs drops to 0 */
-    struct hk_task_queue *reaper; /* borrowed: the control loop's queue */
+    uint64_t number;                /* 1 for the configuration loaded at start, +1 per reload */
+    struct hk_conf *conf;           /* owned */
+    struct hk_instance **instances; /* owned, in configuration order */
+    size_t ninstances;
+    struct hk_route_target *targets; /* owned; targets[i] is instances[i] */
+    struct hk_router *router;        /* owned */
+    struct hk_task reap;             /* posted to the control loop when refs drops to 0 */
+    struct hk_task_queue *reaper;    /* borrowed: the control loop's queue */
 };
 
-/* Makes a generation of conf (ownership of conf passes to it, also on error) with one
- * reference held by the caller. 0 or HK_ENOMEM. */
-int hk_gen_create(struct hk_conf *conf, uint64_t number, struct hk_task_queue *reaper,
-                  struct hk_gen **out);
+/* Builds a generation of conf: every plugin instance (init called) and the routing table,
+ * all or nothing. Ownership of conf passes to it, also on error. 0 with one reference held
+ * by the caller, or an error with every problem in diags (instances already initialised are
+ * finalised again). Control thread. */
+int hk_gen_build(struct hk_conf *conf, uint64_t number, struct hk_task_queue *reaper,
+                 struct hk_diags *diags, struct hk_gen **out);
 /* Takes one more reference; returns g. Any thread. */
 struct hk_gen *hk_gen_acquire(struct hk_gen *g);
-/* Drops a reference. The last one schedules destruction on the control loop. Any thread. */
+/* Drops a reference. The last one schedules destruction on the control loop (or destroys
+ * at once when the generation has no reaper). Any thread. */
 void hk_gen_release(struct hk_gen *g);
+/* Names of the instances an event goes to: fills names (room for HK_ROUTE_MAX), returns
+ * how many. Any thread. */
+size_t hk_gen_route(const struct hk_gen *g, const char *type, const char *source,
+                    const char **names);
 
 #endif

@@ -10,8 +10,13 @@
 #include "err.h"
 #include "json_write.h"
 #include "log.h"
+#include "lane.h"
 #include "response.h"
+#include "server.h"
+#include "store.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,18 +76,105 @@ static bool is_json(const struct hk_request *req)
            (n >= 5 && hk_span_ieq(ct->value + n - 5, 5, "+json"));
 }
 
-static void answer_accepted(struct hk_conn *c, const struct hk_envelope *env)
+static void answer(struct hk_conn *c, int status, const char *what, const struct hk_event_rec *e,
+                   int retry_after)
 {
     struct hk_buf *b = &c->io->scratch;
+    char extra[48] = "";
     b->len = 0;
-    hk_buf_puts(b, "{\"status\":\"accepted\"");
-    if (env->id_len) {
+    hk_buf_printf(b, "{\"status\":\"%s\"", what);
+    if (e && e->id[0]) {
         hk_buf_puts(b, ",\"id\":");
-        hk_json_put_string(b, env->id, env->id_len);
+        hk_json_put_string(b, e->id, strlen(e->id));
     }
     hk_buf_puts(b, "}");
-    struct hk_response r = {.status = 200, .body = (const char *)b->data, .body_len = b->len};
+    if (retry_after)
+        snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry_after);
+    struct hk_response r = {.status = status,
+                            .body = (const char *)b->data,
+                            .body_len = b->len,
+                            .extra_headers = retry_after ? extra : NULL};
     hk_conn_respond(c, &r);
+}
+
+static void log_outcome(const struct hk_ingest *op)
+{
+    const struct hk_event_rec *e = op->ev;
+    if (op->result == HK_EEXIST)
+        hk_log(HK_LOG_DEBUG, "duplicate event absorbed", HK_S("source", e->source),
+               HK_S("id", e->id));
+    else if (op->result)
+        hk_log(HK_LOG_WARN, "event refused with 503: not stored", HK_S("source", e->source),
+               HK_S("id", e->id), HK_S("error", hk_strerror(op->result)));
+    else if (e->status == HK_EVENT_INVALID)
+        hk_log(HK_LOG_WARN, "invalid event accepted", HK_S("source", e->source),
+               HK_S("reason", e->invalid_reason), HK_S("id", e->id));
+    else
+        hk_log(HK_LOG_DEBUG, "event accepted", HK_S("source", e->source), HK_S("id", e->id),
+               HK_S("type", e->type), HK_S("status", hk_event_status_name(e->status)),
+               HK_I("deliveries", (int64_t)op->ntargets));
+}
+
+static void free_ingest(struct hk_ingest *op)
+{
+    hk_event_release(op->ev);
+    hk_gen_release(op->gen);
+    free(op);
+}
+
+/* The store's answer, on the connection's loop: only now is the sender answered. */
+static void ingest_done(struct hk_task *t)
+{
+    struct hk_ingest *op = (struct hk_ingest *)t;
+    log_outcome(op);
+    if (op->result == 0)
+        answer(op->user, 200, "accepted", op->ev, 0);
+    else if (op->result == HK_EEXIST)
+        answer(op->user, 200, "duplicate", op->ev, 0);
+    else
+        answer(op->user, 503, "unavailable", NULL, hk_store_retry_after(op->result));
+    free_ingest(op);
+}
+
+static struct hk_ingest *make_ingest(struct hk_conn *c, const struct hk_source *s,
+                                     struct hk_request *req, const struct hk_envelope *env)
+{
+    const char *names[HK_ROUTE_MAX];
+    size_t n = env->valid ? hk_gen_route(c->gen, env->type, s->name, names) : 0;
+    struct hk_ingest *op = calloc(1, sizeof *op + n * sizeof op->targets[0]);
+    if (!op)
+        return NULL;
+    size_t len = req->body.len;
+    op->ev = hk_event_create(s->name, env, hk_buf_steal(&req->body), len, req->headers,
+                             req->nheaders, hk_wall_ms());
+    if (!op->ev) {
+        free(op);
+        return NULL;
+    }
+    if (env->valid && n == 0)
+        op->ev->status = HK_EVENT_UNROUTED;
+    memcpy(op->targets, names, n * sizeof names[0]);
+    op->ntargets = n;
+    op->gen = hk_gen_acquire(c->gen);
+    op->user = c;
+    op->reply_to = &c->io->tasks;
+    op->task.run = ingest_done;
+    return op;
+}
+
+/* Hands a verified request to the store; the answer comes from ingest_done. */
+static void submit(struct hk_conn *c, const struct hk_source *s, struct hk_request *req,
+                   const struct hk_envelope *env)
+{
+    struct hk_ingest *op = make_ingest(c, s, req, env);
+    int rc = op ? hk_store_submit(c->io->server->store, op) : HK_ENOMEM;
+    if (rc == 0)
+        return;
+    hk_log(HK_LOG_WARN, "event refused with 503: not stored", HK_S("source", s->name),
+           HK_SN("id", env->id, env->id_len), HK_S("error", hk_strerror(rc)));
+    if (op)
+        free_ingest(op);
+    answer(c, 503, "unavailable", NULL, hk_store_retry_after(rc));
 }
 
 static void ingress_request(struct hk_conn *c, struct hk_request *req)
@@ -104,13 +196,7 @@ static void ingress_request(struct hk_conn *c, struct hk_request *req)
     struct hk_envelope env;
     hk_envelope_read(s, req->headers, req->nheaders, req->body.data, req->body.len, is_json(req),
                      &env);
-    if (!env.valid)
-        hk_log(HK_LOG_WARN, "invalid event accepted", HK_S("source", s->name),
-               HK_S("reason", env.invalid), HK_SN("id", env.id, env.id_len));
-    else
-        hk_log(HK_LOG_DEBUG, "event accepted", HK_S("source", s->name),
-               HK_SN("id", env.id, env.id_len), HK_SN("type", env.type, env.type_len));
-    answer_accepted(c, &env);
+    submit(c, s, req, &env);
 }
 
 const struct hk_conn_handler hk_ingress_handler = {

@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define HK_CTX_MAGIC 0x686b6378u /* "hkcx": a live instance handle */
+#define HK_CTX_MAGIC          0x686b6378u /* "hkcx": a live instance handle */
 #define HK_PLUGIN_METRICS_MAX 32
-#define HK_METRIC_NAME_MAX 48
+#define HK_METRIC_NAME_MAX    48
 
 /* A counter or gauge a plugin reports through the host API. */
 struct hk_plugin_metric {
@@ -50,7 +50,7 @@ struct hk_instance {
     struct hk_strv {
         const char *key;
         const char **list; /* owned array, NULL-terminated; strings borrowed */
-    } *strv;
+    } * strv;
     size_t nstrv;
     pthread_mutex_t metrics_mu; /* guards adding a metric; values are atomics */
     struct hk_plugin_metric metrics[HK_PLUGIN_METRICS_MAX];
@@ -74,6 +74,12 @@ int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **o
 /* Calls fini() (if init succeeded) and releases the library. Control thread, and only when
  * no handle() call can be running or start. */
 void hk_instance_destroy(struct hk_instance *inst);
+/* Creates every instance of c, all or nothing: on failure the ones already created are
+ * destroyed again and every problem is in diags. *out is a malloc'd array of
+ * c->ninstances. Control thread. */
+int hk_instances_create(const struct hk_conf *c, struct hk_instance ***out, struct hk_diags *diags);
+/* Destroys n instances (see hk_instance_destroy) and frees the array. Control thread. */
+void hk_instances_destroy(struct hk_instance **v, size_t n);
 /* True if the instance subscribes to type (its effective patterns) and to source. */
 bool hk_instance_wants(const struct hk_instance *inst, const char *type, const char *source);
 

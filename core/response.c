@@ -63,8 +63,8 @@ static void access_line(struct hk_conn *c, const struct hk_response *r)
     hk_log(HK_LOG_INFO, "access", HK_S("peer", c->peer_text),
            HK_S("method", req->path ? llhttp_method_name((llhttp_method_t)req->method) : "-"),
            HK_SN("path", req->path ? req->path : "-", req->path ? req->path_len : 1),
-           HK_I("status", r->status), HK_I("bytes", (int64_t)req->body.len),
-           HK_I("ms", (int64_t)dur), HK_S("source", c->log_source ? c->log_source : "-"));
+           HK_I("status", r->status), HK_I("bytes", (int64_t)c->body_len), HK_I("ms", (int64_t)dur),
+           HK_S("source", c->log_source ? c->log_source : "-"));
 }
 
 void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool close)

@@ -5,12 +5,15 @@
 #include "err.h"
 #include "ingress.h"
 #include "log.h"
+#include "store.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define WATCHDOG_MS 1000
 
 static void io_main(void *arg)
 {
@@ -182,8 +185,10 @@ static int start_signals(struct hk_server *s)
     return 0;
 }
 
-/* Runs on the control loop when an I/O loop has ended; after the last one, releases what
- * is left and closes the control queue so the control loop ends too. */
+/* Runs on the control loop when an I/O loop has ended. After the last one: the workers
+ * finish the calls in progress, the store commits their outcomes, and the generations are
+ * released -- their instances are finalised by the reap tasks the control queue runs as it
+ * closes, which lets the control loop end. */
 static void io_done_task(struct hk_task *t)
 {
     struct hk_io *done = (struct hk_io *)((char *)t - offsetof(struct hk_io, done));
@@ -200,9 +205,19 @@ static void io_done_task(struct hk_task *t)
     }
     free(s->io);
     s->io = NULL;
+    uv_close((uv_handle_t *)&s->watchdog, NULL);
+    hk_dispatch_stop(&s->dispatch);
+    hk_store_stop(s->store);
+    hk_dispatch_free(&s->dispatch);
     hk_gen_release(s->gen);
     s->gen = NULL;
     hk_task_queue_close(&s->control);
+}
+
+static void watchdog_cb(uv_timer_t *t)
+{
+    struct hk_server *s = t->data;
+    hk_dispatch_watchdog(&s->dispatch);
 }
 
 static void warn_inline(const struct hk_conf *c)
@@ -223,8 +238,51 @@ static int start(struct hk_server *s)
         rc = open_listener(s, &s->gen->conf->listen[i]);
     if (rc == 0)
         rc = start_signals(s);
+    if (rc == 0 && (rc = uv_timer_init(&s->loop, &s->watchdog)) == 0) {
+        s->watchdog.data = s;
+        rc = uv_timer_start(&s->watchdog, watchdog_cb, WATCHDOG_MS, WATCHDOG_MS);
+    }
     for (unsigned i = 0; rc == 0 && i < s->nio; i++)
         rc = uv_thread_create(&s->io[i]->thread, io_main, s->io[i]);
+    return rc;
+}
+
+static void describe_durability(const struct hk_store_conf *c)
+{
+    static const char *const names[] = {"fsync", "os", "off"};
+    if (c->durability == HK_DURABLE_OFF)
+        hk_log(HK_LOG_WARN,
+               "store durability is off: events are kept in memory only and are "
+               "lost when hookd stops",
+               HK_S("fix", "set \"store\": {\"durability\": \"fsync\"} to keep them"));
+    else
+        hk_log(HK_LOG_INFO, "store opened", HK_S("path", c->path),
+               HK_S("durability", names[c->durability]));
+}
+
+/* Store, dispatch and the first generation; on failure the process exits. */
+static int open_core(struct hk_server *s, struct hk_conf *conf)
+{
+    char err[600];
+    struct hk_diags d = {0};
+    int rc = hk_store_open(&conf->store, &s->store, err, sizeof err);
+    if (rc) {
+        hk_log(HK_LOG_ERROR, "cannot open the store", HK_S("error", err));
+        hk_conf_free(conf);
+        return rc;
+    }
+    describe_durability(&conf->store);
+    if ((rc = hk_dispatch_init(&s->dispatch, s->store)) != 0) {
+        hk_conf_free(conf);
+        return rc;
+    }
+    rc = hk_gen_build(conf, ++s->next_gen_number, &s->control, &d, &s->gen);
+    hk_diags_log(&d);
+    hk_diags_free(&d);
+    if (rc == 0)
+        rc = hk_dispatch_apply(&s->dispatch, s->gen);
+    if (rc == 0)
+        rc = hk_store_start(s->store, &s->dispatch);
     return rc;
 }
 
@@ -237,19 +295,20 @@ int hk_server_run(const char *confdir)
         return 1;
     hk_log_configure((enum hk_log_level)conf->log_level, (enum hk_log_format)conf->log_format);
     warn_inline(conf);
-    if (uv_loop_init(&s.loop) || hk_task_queue_init(&s.control, &s.loop) ||
-        hk_gen_create(conf, ++s.next_gen_number, &s.control, &s.gen)) {
-        hk_log(HK_LOG_ERROR, "cannot start: out of resources");
+    if (uv_loop_init(&s.loop) || hk_task_queue_init(&s.control, &s.loop))
         return 1;
-    }
-    int rc = start(&s);
+    int rc = open_core(&s, conf);
+    if (rc == 0)
+        rc = start(&s);
     if (rc) {
         hk_log(HK_LOG_ERROR, "cannot start", HK_S("error", hk_strerror(rc)));
         return 1; /* the process exits; the kernel reclaims sockets and memory */
     }
-    hk_log(HK_LOG_INFO, "hookd started", HK_S("config", conf->dir), HK_S("hash", conf->hash));
+    hk_log(HK_LOG_INFO, "hookd started", HK_S("config", s.gen->conf->dir),
+           HK_S("hash", s.gen->conf->hash), HK_I("generation", s.gen->number));
     uv_run(&s.loop, UV_RUN_DEFAULT); /* until every I/O loop has ended, see io_done_task */
     uv_loop_close(&s.loop);
+    hk_store_close(s.store);
     hk_log(HK_LOG_INFO, "hookd stopped");
     return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef HK_SERVER_H
 #define HK_SERVER_H
 
+#include "dispatch.h"
 #include "gen.h"
 #include "io.h"
 #include "task.h"
@@ -21,7 +22,9 @@ struct hk_server {
     atomic_uint nconns;   /* open connections on every loop, for max_connections */
     unsigned io_finished; /* I/O loops that have ended (control thread) */
     bool stopping;
-    char *confdir;
+    uv_timer_t watchdog; /* reports handlers overrunning their timeout */
+    struct hk_store *store;
+    struct hk_dispatch dispatch;
 };
 
 /* Loads confdir, opens listeners and runs until SIGTERM/SIGINT; returns the exit status. */

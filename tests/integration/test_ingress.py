@@ -19,8 +19,10 @@ def test_every_event_with_rotation_headers_is_accepted(hookd):
         assert r.status == 200, (ev["type"], r.body)
         assert r.json() == {"status": "accepted", "id": ev["id"]}
         r = post(hookd.port, body, secrets=(OLD_SECRET,), header="x-webhook-signature")
-        assert r.status == 200
-    hookd.wait_log(r'msg="event accepted"', count=2 * len(events()))
+        assert r.status == 200  # the same event again: absorbed by deduplication
+        assert r.json() == {"status": "duplicate", "id": ev["id"]}
+    hookd.wait_log(r'msg="event accepted"', count=len(events()))
+    hookd.wait_log(r'msg="duplicate event absorbed"', count=len(events()))
 
 
 def test_forged_truncated_and_unsigned_are_401_without_leaks(hookd):

@@ -1,0 +1,31 @@
+/* dispatch.h -- the set of lanes, one per instance name, following the current generation. */
+#ifndef HK_DISPATCH_H
+#define HK_DISPATCH_H
+
+#include "gen.h"
+#include "lane.h"
+
+#include <pthread.h>
+
+struct hk_dispatch {
+    pthread_mutex_t mu; /* guards the array; lanes themselves are never freed before stop */
+    struct hk_lane **lanes;
+    size_t n, cap;
+    struct hk_store *store;
+};
+
+int hk_dispatch_init(struct hk_dispatch *d, struct hk_store *store);
+/* The lane of instance name, or NULL. Any thread. */
+struct hk_lane *hk_dispatch_find(struct hk_dispatch *d, const char *name);
+/* Makes every lane follow gen (control thread): a lane per instance of gen, attached to it;
+ * lanes whose instance is gone are detached and what they had queued is dead-lettered with
+ * the reason. 0 or HK_ENOMEM. */
+int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen);
+/* Reports handler overruns (control thread, from a timer). */
+void hk_dispatch_watchdog(struct hk_dispatch *d);
+/* Stops and joins every worker; deliveries still queued are dropped from memory (the store
+ * has them as running and resumes them at the next start). */
+void hk_dispatch_stop(struct hk_dispatch *d);
+void hk_dispatch_free(struct hk_dispatch *d);
+
+#endif

@@ -1,0 +1,116 @@
+/* store_outcome.c -- the delivery state machine after a plugin call:
+ *   OK -> done;  PERMANENT -> dead;  RETRY -> retry (backoff) or dead when attempts or age
+ *   run out. */
+#include "store_internal.h"
+
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* xorshift64*: jitter needs spread, not secrecy. */
+static uint64_t next_random(uint64_t *state)
+{
+    uint64_t x = *state ? *state : 0x9e3779b97f4a7c15ull;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+int64_t hk_backoff_ms(const struct hk_retry_conf *r, uint32_t attempt, uint64_t *rng)
+{
+    int64_t bound = r->initial_ms;
+    for (uint32_t i = 1; i < attempt && bound < r->max_ms; i++)
+        bound *= 2;
+    if (bound > r->max_ms)
+        bound = r->max_ms;
+    /* Full jitter (a uniform draw below the bound) spreads retries of many events apart;
+     * the 1 ms floor keeps a retry from being due at once. */
+    return 1 + (int64_t)(next_random(rng) % (uint64_t)bound);
+}
+
+static int step_dead(struct hk_store *s, int64_t row, int64_t now, const char *why)
+{
+    sqlite3_stmt *st = s->st[ST_DEAD];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, now);
+    hk_store_bind_text(st, 2, why);
+    sqlite3_bind_int64(st, 3, row);
+    return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+}
+
+static int step_done(struct hk_store *s, int64_t row, int64_t now)
+{
+    sqlite3_stmt *st = s->st[ST_DONE];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, row);
+    return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+}
+
+static int step_retry(struct hk_store *s, int64_t row, int64_t next, int64_t now, const char *why)
+{
+    sqlite3_stmt *st = s->st[ST_RETRY];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, next);
+    sqlite3_bind_int64(st, 2, now);
+    hk_store_bind_text(st, 3, why);
+    sqlite3_bind_int64(st, 4, row);
+    return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+}
+
+static struct hk_retry_conf lane_retry(struct hk_lane *l)
+{
+    pthread_mutex_lock(&l->mu);
+    struct hk_retry_conf r = l->retry;
+    pthread_mutex_unlock(&l->mu);
+    return r;
+}
+
+static int retry_or_give_up(struct hk_store *s, struct hk_delivery *d, int64_t now)
+{
+    struct hk_retry_conf r = lane_retry(d->lane);
+    char why[HK_ERROR_TEXT_MAX + 64];
+    const char *err = d->error[0] ? d->error : "the plugin asked for a retry";
+    if (d->attempt >= r.max_attempts || now - d->ev->received_ms >= r.max_age_ms) {
+        snprintf(why, sizeof why, "gave up after %u attempts (%s): %s", d->attempt,
+                 d->attempt >= r.max_attempts ? "max_attempts" : "max_age", err);
+        hk_log(HK_LOG_WARN, "delivery dead-lettered", HK_S("instance", d->lane->name),
+               HK_S("id", d->ev->id), HK_I("attempts", d->attempt), HK_S("reason", why));
+        return step_dead(s, d->rowid, now, why);
+    }
+    int64_t next = now + hk_backoff_ms(&r, d->attempt, &s->rng);
+    if (next < s->next_due_ms)
+        s->next_due_ms = next;
+    return step_retry(s, d->rowid, next, now, err);
+}
+
+static int apply_one(struct hk_store *s, struct hk_delivery *d, int64_t now)
+{
+    switch (d->result) {
+    case HOOKD_OK:
+        return step_done(s, d->rowid, now);
+    case HOOKD_RETRY:
+        return retry_or_give_up(s, d, now);
+    default:
+        hk_log(HK_LOG_WARN, "delivery dead-lettered", HK_S("instance", d->lane->name),
+               HK_S("id", d->ev->id), HK_I("attempts", d->attempt),
+               HK_S("reason", d->error[0] ? d->error : "the plugin said it can never succeed"));
+        return step_dead(s, d->rowid, now,
+                         d->error[0] ? d->error : "the plugin said it can never succeed");
+    }
+}
+
+int hk_store_outcomes(struct hk_store *s, struct hk_delivery *list, int64_t now)
+{
+    for (struct hk_delivery *d = list; d; d = d->next) {
+        int rc = apply_one(s, d, now);
+        if (rc != SQLITE_OK)
+            return rc;
+        if (d->lane->backlog)
+            s->backlog = true; /* a slot freed: waiting deliveries can move up */
+    }
+    return SQLITE_OK;
+}

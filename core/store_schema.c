@@ -1,0 +1,115 @@
+/* store_schema.c -- the tables, their indexes, and the prepared statements. */
+#include "store_internal.h"
+
+#include "err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SCHEMA_VERSION  "1"
+#define BUSY_TIMEOUT_MS 5000
+
+static const char *const schema =
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  source TEXT NOT NULL,"
+    "  event_id TEXT,"
+    "  type TEXT,"
+    "  status TEXT NOT NULL CHECK (status IN ('routed','unrouted','invalid')),"
+    "  invalid_reason TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  received_ms INTEGER NOT NULL,"
+    "  headers TEXT NOT NULL,"
+    "  body BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(source, event_id)"
+    "  WHERE status != 'invalid';"
+    "CREATE INDEX IF NOT EXISTS events_received ON events(received_ms);"
+    "CREATE TABLE IF NOT EXISTS deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  event INTEGER NOT NULL REFERENCES events(id) ON DELETE CASCADE,"
+    "  instance TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('ready','running','retry','done','dead')),"
+    "  attempts INTEGER NOT NULL,"
+    "  next_ms INTEGER NOT NULL DEFAULT 0,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  last_error TEXT,"
+    "  UNIQUE (event, instance));"
+    "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state, next_ms);"
+    "CREATE INDEX IF NOT EXISTS deliveries_instance ON deliveries(instance, state, id);"
+    "INSERT OR IGNORE INTO meta VALUES ('schema', '" SCHEMA_VERSION "');";
+
+static const char *const statements[ST_COUNT] = {
+    [ST_INSERT_EVENT] = "INSERT OR IGNORE INTO events (source, event_id, type, status, "
+                        "invalid_reason, created_ms, received_ms, headers, body) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_INSERT_DELIVERY] = "INSERT INTO deliveries (event, instance, state, attempts, "
+                           "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_DONE] = "UPDATE deliveries SET state = 'done', updated_ms = ?1, last_error = NULL "
+                "WHERE id = ?2",
+    [ST_RETRY] = "UPDATE deliveries SET state = 'retry', next_ms = ?1, updated_ms = ?2, "
+                 "last_error = ?3 WHERE id = ?4",
+    [ST_DEAD] = "UPDATE deliveries SET state = 'dead', updated_ms = ?1, last_error = ?2 "
+                "WHERE id = ?3",
+    [ST_LOAD_DUE] = "SELECT d.id, d.instance, d.attempts, e.id, e.source, e.event_id, e.type, "
+                    "e.created_ms, e.received_ms, e.body, e.headers FROM deliveries d "
+                    "JOIN events e ON e.id = d.event WHERE d.state = 'retry' AND d.next_ms <= ?1 "
+                    "ORDER BY d.next_ms LIMIT ?2",
+    [ST_LOAD_READY] = "SELECT d.id, d.instance, d.attempts, e.id, e.source, e.event_id, "
+                      "e.type, e.created_ms, e.received_ms, e.body, e.headers FROM deliveries d "
+                      "JOIN events e ON e.id = d.event WHERE d.instance = ?1 AND "
+                      "d.state = 'ready' ORDER BY d.id LIMIT ?2",
+    [ST_MARK_RUNNING] = "UPDATE deliveries SET state = 'running', attempts = attempts + 1, "
+                        "updated_ms = ?1 WHERE id = ?2",
+    [ST_NEXT_DUE] = "SELECT min(next_ms) FROM deliveries WHERE state = 'retry'",
+    [ST_KILL_INSTANCE] = "UPDATE deliveries SET state = 'dead', updated_ms = ?1, "
+                         "last_error = ?2 WHERE instance = ?3 AND state IN ('ready', 'retry')",
+};
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t cap)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        snprintf(err, cap, "%s", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return rc == SQLITE_OK ? 0 : HK_ESTORE;
+}
+
+int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap)
+{
+    static const char *const pragmas[] = {
+        [HK_DURABLE_FSYNC] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
+        [HK_DURABLE_OS] = "PRAGMA journal_mode = WAL; PRAGMA synchronous = OFF;",
+        [HK_DURABLE_OFF] = "PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF;",
+    };
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    int rc = exec(db, pragmas[d], err, cap);
+    if (rc == 0)
+        rc = exec(db, "PRAGMA foreign_keys = ON;", err, cap);
+    if (rc == 0)
+        rc = exec(db, schema, err, cap);
+    /* A crash left these in a lane's memory: they are ready again (attempts keeps counting,
+     * so the plugin sees a higher attempt and knows it may have seen the event). */
+    if (rc == 0)
+        rc = exec(db, "UPDATE deliveries SET state = 'ready' WHERE state = 'running';", err, cap);
+    return rc;
+}
+
+int hk_store_prepare(struct hk_store *s, char *err, size_t cap)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        int rc = sqlite3_prepare_v3(s->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+                                    NULL);
+        if (rc != SQLITE_OK) {
+            snprintf(err, cap, "preparing statement %d: %s", i, sqlite3_errmsg(s->db));
+            return HK_ESTORE;
+        }
+    }
+    return 0;
+}
+
+int hk_store_bind_text(sqlite3_stmt *st, int i, const char *text)
+{
+    return text ? sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
