@@ -115,7 +115,8 @@ static int parse_listeners(struct hk_conf *c, const struct hk_jcur *root)
     for (size_t i = 0; i < n; i++) {
         struct hk_jcur el = hk_jcur_element(&arr, i);
         rc |= parse_listener(c, &el, &c->listen[i]);
-        for (size_t j = 0; j < i && !rc; j++)
+        bool any_port = ((const struct sockaddr_in *)&c->listen[i].sa)->sin_port == 0;
+        for (size_t j = 0; j < i && !rc && !any_port; j++)
             if (strcmp(c->listen[i].address, c->listen[j].address) == 0)
                 rc = hk_jcur_error(&el, "address %s is listed twice: remove one",
                                    c->listen[i].address);

@@ -3,6 +3,7 @@
 
 #include "err.h"
 #include "log.h"
+#include "proxy_proto.h"
 #include "response.h"
 #include "server.h"
 
@@ -81,6 +82,8 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
     b->len = sizeof c->io->readbuf;
 }
 
+static void input(struct hk_conn *c, const uint8_t *p, size_t n);
+
 static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
     struct hk_conn *c = s->data;
@@ -90,7 +93,7 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
     }
     if (c->phase == HK_CONN_LINGER || n == 0)
         return;
-    process(c, (const uint8_t *)b->base, (size_t)n);
+    input(c, (const uint8_t *)b->base, (size_t)n);
     flush(c);
 }
 
@@ -273,6 +276,50 @@ static void process(struct hk_conn *c, const uint8_t *p, size_t n)
         set_reading(c, false);
 }
 
+/* A listener with "proxy_protocol" first reads the PROXY header that tells the client's
+ * address; a connection that does not start with a valid one is closed without an answer. */
+static bool proxy_header(struct hk_conn *c, const uint8_t **p, size_t *n)
+{
+    size_t used = 0;
+    bool local = false;
+    struct hk_addr src;
+    if (hk_buf_append(&c->pending, *p, *n)) {
+        hk_conn_close(c);
+        return false;
+    }
+    int rc = hk_proxy_parse(c->pending.data, c->pending.len, &used, &src, &local);
+    if (rc == HK_PROXY_NEED_MORE && c->pending.len < HK_PROXY_MAX_HEADER)
+        return false;
+    if (rc != 0) {
+        hk_log(HK_LOG_WARN, "connection without a valid PROXY protocol header closed",
+               HK_S("peer", c->peer_text));
+        hk_conn_close(c);
+        return false;
+    }
+    c->await_proxy = false;
+    if (!local) {
+        c->peer = src;
+        hk_addr_format(&c->peer, c->peer_text, sizeof c->peer_text);
+    }
+    hk_buf_consume(&c->pending, used);
+    return true;
+}
+
+static void input(struct hk_conn *c, const uint8_t *p, size_t n)
+{
+    if (c->await_proxy) {
+        if (!proxy_header(c, &p, &n))
+            return;
+        struct hk_buf rest = c->pending; /* what followed the header */
+        memset(&c->pending, 0, sizeof c->pending);
+        if (rest.len)
+            process(c, rest.data, rest.len);
+        hk_buf_free(&rest);
+        return;
+    }
+    process(c, p, n);
+}
+
 /* After an asynchronous answer: parse what was pipelined meanwhile, then read on. */
 static void resume(struct hk_conn *c)
 {
@@ -351,6 +398,7 @@ void hk_conn_accept(struct hk_listener *l)
     }
     c->io = io;
     c->handler = l->handler;
+    c->await_proxy = l->proxy_protocol;
     c->tcp.data = c;
     c->limits = io->gen->conf->limits;
     uv_timer_init(&io->loop, &c->timer);

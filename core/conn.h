@@ -58,6 +58,7 @@ struct hk_conn {
     bool writing;
     bool close_after_write;
     bool reading;
+    bool await_proxy;      /* the PROXY protocol header has not been read yet */
     bool busy;             /* a request is being answered; memory stays until it is */
     bool in_process;       /* inside the parse loop: answers then are synchronous */
     unsigned open_handles; /* tcp, timer: freed when both have closed and !busy */

@@ -44,17 +44,18 @@ static void connection_cb(uv_stream_t *s, int status)
     hk_conn_accept(l);
 }
 
-int hk_io_add_listener(struct hk_io *io, int fd, const char *address,
+int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
                        const struct hk_conn_handler *handler)
 {
     struct hk_listener *l = calloc(1, sizeof *l);
-    if (!l || !(l->address = strdup(address))) {
+    if (!l || !(l->address = strdup(lc->address))) {
         free(l);
         close(fd);
         return HK_ENOMEM;
     }
     l->io = io;
     l->handler = handler;
+    l->proxy_protocol = lc->proxy_protocol;
     l->tcp.data = l;
     int rc = uv_tcp_init(&io->loop, &l->tcp);
     if (rc == 0 && (rc = uv_tcp_open(&l->tcp, fd)) == 0)

@@ -25,6 +25,7 @@ struct hk_listener {
     struct hk_io *io;
     char *address; /* owned; the key that ties it to the configuration */
     const struct hk_conn_handler *handler;
+    bool proxy_protocol; /* connections start with a PROXY protocol header */
     bool closing;
     struct hk_listener *next;
 };
@@ -53,9 +54,9 @@ struct hk_io {
 /* Opens a listening socket for addr with SO_REUSEPORT (and IPV6_V6ONLY for IPv6). Returns
  * the fd, or a negated errno. Any thread. */
 int hk_listen_socket(const struct sockaddr *sa, socklen_t len);
-/* Adopts fd as a listener on io's loop (io thread only). Ownership of fd passes to io, also
- * on error. address is copied. */
-int hk_io_add_listener(struct hk_io *io, int fd, const char *address,
+/* Adopts fd as a listener of lc on io's loop (before the loop runs, or on its thread).
+ * Ownership of fd passes to io, also on error; lc's address and settings are copied. */
+int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
                        const struct hk_conn_handler *handler);
 /* Closes the listener of that address, if any (io thread only). */
 void hk_io_close_listener(struct hk_io *io, const char *address);

@@ -97,7 +97,7 @@ static int open_listener(struct hk_server *s, const struct hk_listen_conf *lc)
         }
         if (i == 0)
             getsockname(fd, (struct sockaddr *)&sa, &len);
-        int rc = hk_io_add_listener(s->io[i], fd, lc->address, &hk_ingress_handler);
+        int rc = hk_io_add_listener(s->io[i], fd, lc, &hk_ingress_handler);
         if (rc)
             return rc;
     }
