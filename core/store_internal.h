@@ -69,9 +69,6 @@ int hk_store_prepare(struct hk_store *s, char *err, size_t cap);
 int hk_store_ingest_batch(struct hk_store *s, struct hk_ingest *ops, int64_t now);
 /* store_outcome.c: applies delivery outcomes; SQLite code on failure. */
 int hk_store_outcomes(struct hk_store *s, struct hk_delivery *list, int64_t now);
-/* Delay before the next attempt after attempt n failed: full jitter over an exponential
- * bound, initial_ms * 2^(n-1) capped at max_ms. */
-int64_t hk_backoff_ms(const struct hk_retry_conf *r, uint32_t attempt, uint64_t *rng);
 /* store_scan.c: loads due retries and waiting deliveries into lanes with room. */
 int hk_store_scan(struct hk_store *s, int64_t now);
 /* Dead-letters every waiting delivery of an instance that left the configuration. */
