@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define MAX_IO_THREADS 64
-#define MAX_LISTENERS  16
+#define HK_LISTEN_MAX  16
 #define MAX_SOURCES    256
 #define PORT_MAX       65535
 
@@ -103,11 +103,11 @@ static int parse_listeners(struct hk_conf *c, const struct hk_jcur *root)
     int rc = hk_jconf_array(&arr, &n);
     if (rc)
         return rc;
-    if (n == 0 || n > MAX_LISTENERS)
+    if (n == 0 || n > HK_LISTEN_MAX)
         return hk_jcur_error(&arr,
                              "give 1 to %d listeners, e.g. [{\"address\": "
                              "\"127.0.0.1:8080\"}]",
-                             MAX_LISTENERS);
+                             HK_LISTEN_MAX);
     c->listen = calloc(n, sizeof *c->listen);
     if (!c->listen)
         return HK_ENOMEM;
@@ -211,11 +211,28 @@ static int parse_store(struct hk_conf *c, const struct hk_jcur *root)
     return s->path ? rc : HK_ENOMEM;
 }
 
+#define ADMIN_DEFAULT "127.0.0.1:9091"
+
+/* The admin listener is on by default, on loopback; "admin": false turns it off. */
+static int parse_admin(struct hk_conf *c, const struct hk_jcur *root)
+{
+    struct hk_jcur admin = hk_jcur_member(root, "admin");
+    if (json_is_false(admin.val))
+        return 0;
+    if (!admin.val) {
+        c->admin_address = ADMIN_DEFAULT;
+        return hk_sockaddr_parse(ADMIN_DEFAULT, &c->admin_sa, &c->admin_salen);
+    }
+    if (!json_is_object(admin.val))
+        return hk_jcur_error(&admin, "expected {\"address\": \"127.0.0.1:9091\"} or false");
+    return hk_jconf_object(&admin, admin_keys) |
+           parse_address(&admin, "address", &c->admin_address, &c->admin_sa, &c->admin_salen);
+}
+
 static int parse_admin_log(struct hk_conf *c, const struct hk_jcur *root)
 {
     static const char *const formats[] = {"logfmt", "json", NULL};
     static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
-    struct hk_jcur admin = hk_jcur_member(root, "admin");
     struct hk_jcur log = hk_jcur_member(root, "log");
     struct hk_jcur reload = hk_jcur_member(root, "reload");
     c->log_level = HK_LOG_INFO;
@@ -223,10 +240,8 @@ static int parse_admin_log(struct hk_conf *c, const struct hk_jcur *root)
     c->access_log = true;
     c->shutdown_timeout_ms = 10000;
     c->reload_drain_timeout_ms = 60000;
-    int rc = hk_jconf_object(&admin, admin_keys) | hk_jconf_object(&log, log_keys) |
+    int rc = parse_admin(c, root) | hk_jconf_object(&log, log_keys) |
              hk_jconf_object(&reload, reload_keys);
-    if (admin.val)
-        rc |= parse_address(&admin, "address", &c->admin_address, &c->admin_sa, &c->admin_salen);
     rc |= hk_jconf_enum(&log, "level", levels, &c->log_level);
     rc |= hk_jconf_enum(&log, "format", formats, &c->log_format);
     rc |= hk_jconf_bool(&log, "access", &c->access_log);

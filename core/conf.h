@@ -17,6 +17,8 @@
 
 struct hk_tls_server;
 
+#define HK_LISTEN_MAX 16 /* listeners in one configuration at most */
+
 struct hk_limits {
     uint64_t max_body_bytes;
     uint32_t max_header_bytes;

@@ -72,10 +72,11 @@ struct hk_conn {
     int last_status;
 };
 
-/* An answer. body is JSON (may be NULL); extra_headers are complete "Name: value\r\n"
- * lines (may be NULL). Everything is copied. */
+/* An answer. body is JSON unless content_type says otherwise (may be NULL); extra_headers are
+ * complete "Name: value\r\n" lines (may be NULL). Everything is copied. */
 struct hk_response {
     int status;
+    const char *content_type; /* NULL: application/json */
     const char *body;
     size_t body_len;
     const char *extra_headers;

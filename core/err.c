@@ -6,8 +6,8 @@
 const char *hk_strerror(int err)
 {
     switch (err) {
-#define HK_ERR_CASE_(name, value, text)                                                        \
-    case value:                                                                                \
+#define HK_ERR_CASE_(name, value, text)                                                            \
+    case value:                                                                                    \
         return text;
         HK_ERRNO_MAP(HK_ERR_CASE_)
 #undef HK_ERR_CASE_

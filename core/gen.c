@@ -6,8 +6,16 @@
 
 #include <stdlib.h>
 
+static atomic_uint live;
+
+unsigned hk_gen_live(void)
+{
+    return atomic_load(&live);
+}
+
 static void destroy(struct hk_gen *g)
 {
+    atomic_fetch_sub(&live, 1);
     hk_router_free(g->router);
     free(g->targets);
     hk_instances_destroy(g->instances, g->ninstances);
@@ -45,6 +53,7 @@ int hk_gen_build(struct hk_conf *conf, uint64_t number, struct hk_task_queue *re
         return HK_ENOMEM;
     }
     atomic_init(&g->refs, 1);
+    atomic_fetch_add(&live, 1);
     g->number = number;
     g->conf = conf;
     g->reaper = reaper;

@@ -40,6 +40,8 @@ struct hk_gen *hk_gen_acquire(struct hk_gen *g);
 /* Drops a reference. The last one schedules destruction on the control loop (or destroys
  * at once when the generation has no reaper). Any thread. */
 void hk_gen_release(struct hk_gen *g);
+/* How many generations exist (built and not yet finalised); any thread. */
+unsigned hk_gen_live(void);
 /* Names of the instances an event goes to: fills names (room for HK_ROUTE_MAX), returns
  * how many. Any thread. */
 size_t hk_gen_route(const struct hk_gen *g, const char *type, const char *source,

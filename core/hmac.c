@@ -8,8 +8,8 @@
 
 #define SHA256_BLOCK 64
 #define SHA512_BLOCK 128
-#define IPAD 0x36
-#define OPAD 0x5c
+#define IPAD         0x36
+#define OPAD         0x5c
 
 size_t hk_hmac_len(enum hk_hash hash)
 {

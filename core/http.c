@@ -124,6 +124,7 @@ static void fix_headers(struct hk_http *h)
     const char *base = (const char *)h->head.data;
     h->req.path = base;
     h->req.path_len = h->target_len;
+    h->req.target_len = h->target_len;
     const char *q = memchr(base, '?', h->target_len);
     if (q)
         h->req.path_len = (size_t)(q - base);

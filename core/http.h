@@ -28,8 +28,9 @@
 struct hk_request {
     int method; /* llhttp_method_t */
     uint8_t http_minor;
-    const char *path; /* request target up to '?' */
+    const char *path; /* request target up to '?'; the target itself starts here too */
     size_t path_len;
+    size_t target_len; /* the whole request target, query string included */
     struct hk_header headers[HK_MAX_HEADERS];
     size_t nheaders;
     bool chunked;

@@ -97,9 +97,19 @@ static void answer(struct hk_conn *c, int status, const char *what, const struct
     hk_conn_respond(c, &r);
 }
 
-static void log_outcome(const struct hk_ingest *op)
+static const char *outcome_name(const struct hk_ingest *op)
+{
+    if (op->result == HK_EEXIST)
+        return "duplicate";
+    if (op->result)
+        return "refused";
+    return hk_event_status_name(op->ev->status);
+}
+
+static void log_outcome(struct hk_io *io, const struct hk_ingest *op)
 {
     const struct hk_event_rec *e = op->ev;
+    hk_counter_add(&io->counters, "hookd_events_total", e->source, outcome_name(op), 1);
     if (op->result == HK_EEXIST)
         hk_log(HK_LOG_DEBUG, "duplicate event absorbed", HK_S("source", e->source),
                HK_S("id", e->id));
@@ -126,7 +136,8 @@ static void free_ingest(struct hk_ingest *op)
 static void ingest_done(struct hk_task *t)
 {
     struct hk_ingest *op = (struct hk_ingest *)t;
-    log_outcome(op);
+    struct hk_conn *c = op->user;
+    log_outcome(c->io, op);
     if (op->result == 0)
         answer(op->user, 200, "accepted", op->ev, 0);
     else if (op->result == HK_EEXIST)

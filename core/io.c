@@ -71,6 +71,14 @@ int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc
     return 0;
 }
 
+void hk_io_update_listeners(struct hk_io *io, const struct hk_listen_conf *lc, size_t n)
+{
+    for (struct hk_listener *l = io->listeners; l; l = l->next)
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(l->address, lc[i].address) == 0)
+                l->proxy_protocol = lc[i].proxy_protocol;
+}
+
 static void listener_closed_cb(uv_handle_t *h)
 {
     struct hk_listener *l = h->data;

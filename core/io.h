@@ -7,6 +7,7 @@
 #define HK_IO_H
 
 #include "buf.h"
+#include "counters.h"
 #include "gen.h"
 #include "task.h"
 
@@ -15,6 +16,7 @@
 #include <uv.h>
 
 #define HK_READ_BUF 65536
+#define HK_IO_MAX   65 /* I/O threads (io_threads is at most 64) plus the admin thread */
 
 struct hk_server;
 struct hk_conn;
@@ -46,6 +48,7 @@ struct hk_io {
     bool finished;
     uv_timer_t stop_timer;
     struct hk_buf scratch;        /* reusable buffer for building answers on this thread */
+    struct hk_counters counters;  /* written by this thread only, read by /metrics */
     char date[40];                /* cached "Date" header value */
     uint64_t date_at;             /* uv_now when date was formatted */
     uint8_t readbuf[HK_READ_BUF]; /* one read at a time per loop, shared by its connections */
@@ -58,6 +61,9 @@ int hk_listen_socket(const struct sockaddr *sa, socklen_t len);
  * Ownership of fd passes to io, also on error; lc's address and settings are copied. */
 int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
                        const struct hk_conn_handler *handler);
+/* Applies the settings of the listeners in lc (by address) to this thread's listeners, for
+ * new connections after a reload (io thread only). */
+void hk_io_update_listeners(struct hk_io *io, const struct hk_listen_conf *lc, size_t n);
 /* Closes the listener of that address, if any (io thread only). */
 void hk_io_close_listener(struct hk_io *io, const char *address);
 /* Stops accepting, lets in-flight requests finish (bounded by timeout_ms), closes idle

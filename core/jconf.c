@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JCONF_PATH_MAX 512
+#define JCONF_PATH_MAX       512
 #define JCONF_MAX_FILE_BYTES (4 * 1024 * 1024)
 #define SUGGEST_MAX_DISTANCE 2
 
@@ -254,8 +254,7 @@ int hk_jconf_string(const struct hk_jcur *obj, const char *key, bool required, c
     return 0;
 }
 
-int hk_jconf_int(const struct hk_jcur *obj, const char *key, int64_t min, int64_t max,
-                 int64_t *out)
+int hk_jconf_int(const struct hk_jcur *obj, const char *key, int64_t min, int64_t max, int64_t *out)
 {
     struct hk_jcur m = hk_jcur_member(obj, key);
     if (!m.val)
@@ -303,8 +302,8 @@ int hk_duration_parse(const char *s, int64_t *ms)
     return HK_EINVAL;
 }
 
-int hk_jconf_duration_ms(const struct hk_jcur *obj, const char *key, int64_t min_ms,
-                         int64_t max_ms, int64_t *out)
+int hk_jconf_duration_ms(const struct hk_jcur *obj, const char *key, int64_t min_ms, int64_t max_ms,
+                         int64_t *out)
 {
     struct hk_jcur m = hk_jcur_member(obj, key);
     int64_t v;
@@ -316,14 +315,13 @@ int hk_jconf_duration_ms(const struct hk_jcur *obj, const char *key, int64_t min
         return hk_jcur_error(&m, "expected a duration: milliseconds as an integer, or a string "
                                  "like \"250ms\", \"30s\", \"5m\", \"36h\", \"7d\"");
     if (v < min_ms || v > max_ms)
-        return hk_jcur_error(&m, "duration out of range: use %lld ms to %lld ms",
-                             (long long)min_ms, (long long)max_ms);
+        return hk_jcur_error(&m, "duration out of range: use %lld ms to %lld ms", (long long)min_ms,
+                             (long long)max_ms);
     *out = v;
     return 0;
 }
 
-int hk_jconf_enum(const struct hk_jcur *obj, const char *key, const char *const *names,
-                  int *out)
+int hk_jconf_enum(const struct hk_jcur *obj, const char *key, const char *const *names, int *out)
 {
     const char *s = NULL;
     int rc = hk_jconf_string(obj, key, false, &s);

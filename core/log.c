@@ -162,8 +162,8 @@ void hk_log_kv(enum hk_log_level lvl, const char *msg, const struct hk_kv *kv, s
             put_pair(&l, kv[i].key, kv[i].s, kv[i].n, json, true);
             break;
         case HK_KV_STR:
-            put_pair(&l, kv[i].key, kv[i].s ? kv[i].s : "", kv[i].s ? strlen(kv[i].s) : 0,
-                     json, true);
+            put_pair(&l, kv[i].key, kv[i].s ? kv[i].s : "", kv[i].s ? strlen(kv[i].s) : 0, json,
+                     true);
             break;
         }
     }

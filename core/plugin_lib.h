@@ -15,10 +15,10 @@
 
 struct hk_plugin_lib {
     atomic_uint refs;
-    char *path;      /* owned; the file as configured */
-    char *copy_path; /* owned; the content-named copy that was dlopen()ed */
-    char hash[65];   /* hex SHA-256 of the content */
-    void *handle;    /* dlopen handle */
+    char *path;               /* owned; the file as configured */
+    char *copy_path;          /* owned; the content-named copy that was dlopen()ed */
+    char hash[65];            /* hex SHA-256 of the content */
+    void *handle;             /* dlopen handle */
     const hookd_plugin *desc; /* validated; points into the library */
 };
 

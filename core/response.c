@@ -14,6 +14,7 @@ static const struct status {
     const char *error;
 } statuses[] = {
     {200, "OK", NULL},
+    {409, "Conflict", "conflict"},
     {400, "Bad Request", "bad_request"},
     {401, "Unauthorized", "unauthorized"},
     {403, "Forbidden", "forbidden"},
@@ -71,12 +72,17 @@ void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool clos
 {
     struct hk_buf *o = &c->out;
     hk_buf_printf(o,
-                  "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
+                  "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
                   "Content-Length: %zu\r\n%s%s\r\n",
-                  r->status, hk_status_text(r->status), hk_io_date(c->io), r->body_len,
+                  r->status, hk_status_text(r->status), hk_io_date(c->io),
+                  r->content_type ? r->content_type : "application/json", r->body_len,
                   close ? "Connection: close\r\n" : "", r->extra_headers ? r->extra_headers : "");
     if (r->body_len)
         hk_buf_append(o, r->body, r->body_len);
+    char status[8];
+    snprintf(status, sizeof status, "%d", r->status);
+    hk_counter_add(&c->io->counters, "hookd_http_requests_total",
+                   c->log_source ? c->log_source : "-", status, 1);
     if (c->io->gen->conf->access_log)
         access_line(c, r);
 }

@@ -27,8 +27,9 @@ static int from_env(struct hk_secret *s, const struct hk_jcur *el, const char *n
     snprintf(s->label, sizeof s->label, "env %s", name);
     const char *v = getenv(name);
     if (!v)
-        return hk_jcur_error(el, "environment variable %s is not set: export it before "
-                                 "starting hookd, or read the secret from a file",
+        return hk_jcur_error(el,
+                             "environment variable %s is not set: export it before "
+                             "starting hookd, or read the secret from a file",
                              name);
     if (!*v)
         return hk_jcur_error(el, "environment variable %s is empty: set it to the secret", name);
@@ -50,8 +51,9 @@ static int from_file(struct hk_secret *s, const struct hk_jcur *el, const char *
     fclose(f);
     int rc = 0;
     if (n > SECRET_FILE_MAX)
-        rc = hk_jcur_error(el, "secret file %s is larger than %d bytes: it must hold only the "
-                               "secret",
+        rc = hk_jcur_error(el,
+                           "secret file %s is larger than %d bytes: it must hold only the "
+                           "secret",
                            path, SECRET_FILE_MAX);
     if (!rc && n > 0 && buf[n - 1] == '\n')
         n--;

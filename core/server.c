@@ -1,19 +1,26 @@
-/* server.c -- starting, running and stopping the hookd process. */
+/* server.c -- starting, running and stopping the hookd process.
+ *
+ * Threads: the control loop (this thread: signals, reloads, finalising generations), one
+ * I/O loop per io_threads (sources), one admin I/O loop, the store's writer, and each
+ * plugin instance's workers. Stopping (SIGTERM/SIGINT) closes the listeners, lets requests
+ * in progress finish (bounded by shutdown_timeout_ms), then lets the workers finish the calls
+ * in progress, commits their outcomes, and finalises every instance. */
 #include "server.h"
 
 #include "conf.h"
 #include "err.h"
-#include "ingress.h"
 #include "log.h"
 #include "store.h"
 
-#include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #define WATCHDOG_MS 1000
+
+static void io_done_task(struct hk_task *t);
 
 static void io_main(void *arg)
 {
@@ -22,38 +29,34 @@ static void io_main(void *arg)
     hk_task_post(&io->server->control, &io->done);
 }
 
-static void io_done_task(struct hk_task *t);
-
-static void report_diags(const struct hk_diags *d, bool to_stderr)
+struct hk_gen *hk_server_gen(struct hk_server *s)
 {
-    if (!to_stderr) {
-        hk_diags_log(d);
-        return;
-    }
-    for (size_t i = 0; i < d->n && i < d->cap; i++)
-        fprintf(stderr, "%s\n", d->lines[i] ? d->lines[i] : "(out of memory)");
+    pthread_mutex_lock(&s->gen_mu);
+    struct hk_gen *g = hk_gen_acquire(s->gen);
+    pthread_mutex_unlock(&s->gen_mu);
+    return g;
 }
 
-static struct hk_conf *load_conf(const char *dir, bool to_stderr)
+static struct hk_conf *load_conf(const char *dir)
 {
     struct hk_diags d = {0};
     struct hk_conf *c = NULL;
     if (hk_conf_load(dir, &d, &c) != 0)
-        report_diags(&d, to_stderr);
+        hk_diags_log(&d);
     hk_diags_free(&d);
     return c;
 }
 
-static int create_io(struct hk_server *s, unsigned n)
+static int create_io(struct hk_server *s, unsigned n, bool admin)
 {
-    s->io = calloc(n, sizeof *s->io);
+    s->io = calloc(n + admin, sizeof *s->io);
     if (!s->io)
         return HK_ENOMEM;
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < n + admin; i++) {
         struct hk_io *io = calloc(1, sizeof *io);
         if (!io)
             return HK_ENOMEM;
-        s->io[s->nio++] = io;
+        s->io[s->nio_all++] = io;
         io->server = s;
         io->index = i;
         io->done.run = io_done_task;
@@ -64,66 +67,8 @@ static int create_io(struct hk_server *s, unsigned n)
             return rc;
         io->gen = hk_gen_acquire(s->gen);
     }
+    s->nio = n;
     return 0;
-}
-
-static void describe(const struct sockaddr *sa, char *out, size_t cap)
-{
-    char host[INET6_ADDRSTRLEN] = "?";
-    const struct sockaddr_in *a4 = (const void *)sa;
-    const struct sockaddr_in6 *a6 = (const void *)sa;
-    if (sa->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
-        snprintf(out, cap, "[%s]:%u", host, ntohs(a6->sin6_port));
-    } else {
-        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof host);
-        snprintf(out, cap, "%s:%u", host, ntohs(a4->sin_port));
-    }
-}
-
-/* Opens one listener on every I/O loop. Port 0 becomes the port the first socket got. */
-static int open_listener(struct hk_server *s, const struct hk_listen_conf *lc)
-{
-    struct sockaddr_storage sa = lc->sa;
-    socklen_t len = lc->salen;
-    char where[96];
-    for (unsigned i = 0; i < s->nio; i++) {
-        int fd = hk_listen_socket((struct sockaddr *)&sa, len);
-        if (fd < 0) {
-            hk_log(HK_LOG_ERROR, "cannot listen", HK_S("address", lc->address),
-                   HK_S("error", hk_strerror(fd)),
-                   HK_S("fix", "free the port or change \"listen\" in hookd.json"));
-            return fd;
-        }
-        if (i == 0)
-            getsockname(fd, (struct sockaddr *)&sa, &len);
-        int rc = hk_io_add_listener(s->io[i], fd, lc, &hk_ingress_handler);
-        if (rc)
-            return rc;
-    }
-    describe((struct sockaddr *)&sa, where, sizeof where);
-    hk_log(HK_LOG_INFO, "listening", HK_S("address", where), HK_I("threads", s->nio),
-           HK_S("tls", lc->tls ? "yes" : "no"));
-    return 0;
-}
-
-/* Refuses to share a port with another process: SO_REUSEPORT would let two hookd bind the
- * same address silently. A plain bind fails if anyone holds the port. */
-static int probe_free(const struct hk_listen_conf *lc)
-{
-    const struct sockaddr_in *a4 = (const void *)&lc->sa;
-    if (a4->sin_port == 0)
-        return 0;
-    int fd = socket(lc->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int rc = bind(fd, (const struct sockaddr *)&lc->sa, lc->salen) < 0 ? -errno : 0;
-    close(fd);
-    if (rc)
-        hk_log(HK_LOG_ERROR, "cannot listen", HK_S("address", lc->address),
-               HK_S("error", hk_strerror(rc)),
-               HK_S("fix", "another process uses this address: stop it or change \"listen\""));
-    return rc;
 }
 
 struct stop_task {
@@ -146,7 +91,7 @@ static void begin_stop(struct hk_server *s, const char *why)
     s->stopping = true;
     hk_log(HK_LOG_INFO, "stopping: no new connections, finishing requests in progress",
            HK_S("signal", why), HK_I("timeout_ms", s->gen->conf->shutdown_timeout_ms));
-    for (unsigned i = 0; i < s->nio; i++) {
+    for (unsigned i = 0; i < s->nio_all; i++) {
         struct stop_task *st = calloc(1, sizeof *st);
         if (!st)
             abort(); /* cannot stop cleanly without 40 bytes: nothing better to do */
@@ -163,11 +108,10 @@ static void begin_stop(struct hk_server *s, const char *why)
 static void signal_cb(uv_signal_t *h, int signum)
 {
     struct hk_server *s = h->data;
-    if (signum == SIGHUP) {
-        hk_log(HK_LOG_WARN, "reload requested: not available yet, keeping the configuration");
-        return;
-    }
-    begin_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+    if (signum == SIGHUP)
+        hk_reload_signal(s);
+    else
+        begin_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 static int start_signals(struct hk_server *s)
@@ -193,9 +137,9 @@ static void io_done_task(struct hk_task *t)
 {
     struct hk_io *done = (struct hk_io *)((char *)t - offsetof(struct hk_io, done));
     struct hk_server *s = done->server;
-    if (++s->io_finished < s->nio)
+    if (++s->io_finished < s->nio_all)
         return;
-    for (unsigned i = 0; i < s->nio; i++) {
+    for (unsigned i = 0; i < s->nio_all; i++) {
         struct hk_io *io = s->io[i];
         uv_thread_join(&io->thread);
         hk_gen_release(io->gen);
@@ -206,6 +150,7 @@ static void io_done_task(struct hk_task *t)
     free(s->io);
     s->io = NULL;
     uv_close((uv_handle_t *)&s->watchdog, NULL);
+    uv_close((uv_handle_t *)&s->drain_timer, NULL);
     hk_dispatch_stop(&s->dispatch);
     hk_store_stop(s->store);
     hk_dispatch_free(&s->dispatch);
@@ -229,20 +174,26 @@ static void warn_inline(const struct hk_conf *c)
                            "({\"file\": PATH}) readable only by hookd"));
 }
 
+static int start_timers(struct hk_server *s)
+{
+    int rc = uv_timer_init(&s->loop, &s->watchdog);
+    if (rc == 0)
+        rc = uv_timer_init(&s->loop, &s->drain_timer);
+    s->watchdog.data = s->drain_timer.data = s;
+    return rc ? rc : uv_timer_start(&s->watchdog, watchdog_cb, WATCHDOG_MS, WATCHDOG_MS);
+}
+
 static int start(struct hk_server *s)
 {
-    int rc = create_io(s, s->gen->conf->io_threads);
-    for (size_t i = 0; rc == 0 && i < s->gen->conf->nlisten; i++)
-        rc = probe_free(&s->gen->conf->listen[i]);
-    for (size_t i = 0; rc == 0 && i < s->gen->conf->nlisten; i++)
-        rc = open_listener(s, &s->gen->conf->listen[i]);
+    const struct hk_conf *c = s->gen->conf;
+    int rc = create_io(s, c->io_threads, c->admin_address != NULL);
+    if (rc == 0)
+        rc = hk_server_open_listeners(s);
     if (rc == 0)
         rc = start_signals(s);
-    if (rc == 0 && (rc = uv_timer_init(&s->loop, &s->watchdog)) == 0) {
-        s->watchdog.data = s;
-        rc = uv_timer_start(&s->watchdog, watchdog_cb, WATCHDOG_MS, WATCHDOG_MS);
-    }
-    for (unsigned i = 0; rc == 0 && i < s->nio; i++)
+    if (rc == 0)
+        rc = start_timers(s);
+    for (unsigned i = 0; rc == 0 && i < s->nio_all; i++)
         rc = uv_thread_create(&s->io[i]->thread, io_main, s->io[i]);
     return rc;
 }
@@ -260,7 +211,7 @@ static void describe_durability(const struct hk_store_conf *c)
                HK_S("durability", names[c->durability]));
 }
 
-/* Store, dispatch and the first generation; on failure the process exits. */
+/* Store, dispatch and the first generation. */
 static int open_core(struct hk_server *s, struct hk_conf *conf)
 {
     char err[600];
@@ -286,45 +237,53 @@ static int open_core(struct hk_server *s, struct hk_conf *conf)
     return rc;
 }
 
+static int init_server(struct hk_server *s, const struct hk_conf *conf)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    s->exe = strdup(exe);
+    s->confdir = strdup(conf->dir);
+    if (!s->exe || !s->confdir || pthread_mutex_init(&s->gen_mu, NULL) ||
+        pthread_mutex_init(&s->reload_mu, NULL) || uv_loop_init(&s->loop) ||
+        hk_task_queue_init(&s->control, &s->loop))
+        return HK_ENOMEM;
+    return 0;
+}
+
+static void record_start(struct hk_server *s)
+{
+    s->reload.generation = s->gen->number;
+    snprintf(s->reload.hash, sizeof s->reload.hash, "%s", s->gen->conf->hash);
+    snprintf(s->reload.message, sizeof s->reload.message, "started");
+    hk_log(HK_LOG_INFO, "hookd started", HK_S("config", s->confdir),
+           HK_S("hash", s->gen->conf->hash), HK_I("generation", s->gen->number));
+}
+
 int hk_server_run(const char *confdir)
 {
     struct hk_server s;
     memset(&s, 0, sizeof s);
-    struct hk_conf *conf = load_conf(confdir, false);
+    struct hk_conf *conf = load_conf(confdir);
     if (!conf)
         return 1;
     hk_log_configure((enum hk_log_level)conf->log_level, (enum hk_log_format)conf->log_format);
     warn_inline(conf);
-    if (uv_loop_init(&s.loop) || hk_task_queue_init(&s.control, &s.loop))
-        return 1;
-    int rc = open_core(&s, conf);
+    int rc = init_server(&s, conf);
+    if (rc == 0)
+        rc = open_core(&s, conf);
     if (rc == 0)
         rc = start(&s);
     if (rc) {
         hk_log(HK_LOG_ERROR, "cannot start", HK_S("error", hk_strerror(rc)));
         return 1; /* the process exits; the kernel reclaims sockets and memory */
     }
-    hk_log(HK_LOG_INFO, "hookd started", HK_S("config", s.gen->conf->dir),
-           HK_S("hash", s.gen->conf->hash), HK_I("generation", s.gen->number));
+    record_start(&s);
     uv_run(&s.loop, UV_RUN_DEFAULT); /* until every I/O loop has ended, see io_done_task */
     uv_loop_close(&s.loop);
     hk_store_close(s.store);
+    free(s.exe);
+    free(s.confdir);
     hk_log(HK_LOG_INFO, "hookd stopped");
-    return 0;
-}
-
-int hk_server_check(const char *confdir)
-{
-    struct hk_conf *conf = load_conf(confdir, true);
-    if (!conf)
-        return 1;
-    printf("hookd: configuration %s is valid (hash %s): %zu listener(s), %zu source(s), %zu "
-           "plugin instance(s)\n",
-           conf->dir, conf->hash, conf->nlisten, conf->nsources, conf->ninstances);
-    if (conf->inline_secrets)
-        printf("hookd: warning: %u secret(s) written inline; move them to the environment or a "
-               "file\n",
-               conf->inline_secrets);
-    hk_conf_free(conf);
     return 0;
 }

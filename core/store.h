@@ -76,6 +76,9 @@ struct hk_store_job {
     bool failed; /* set when the batch that ran fn could not be committed */
 };
 void hk_store_run_job(struct hk_store *s, struct hk_store_job *job);
+/* After deliveries were put back to 'ready' by a job: every lane looks for them again.
+ * Writer thread only (from a job's fn). */
+void hk_store_backlog_all(struct hk_store *s);
 /* Dead-letters, with the reason, every delivery of instance name still waiting in the store
  * (retries and backlog), after the instance left the configuration. reply_to is a loop queue
  * that frees the job. Control thread. */

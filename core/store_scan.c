@@ -203,3 +203,13 @@ void hk_store_instance_removed(struct hk_store *s, const char *name, struct hk_t
     k->job.reply_to = reply_to;
     hk_store_run_job(s, &k->job);
 }
+
+void hk_store_backlog_all(struct hk_store *s)
+{
+    struct hk_dispatch *dp = s->dispatch;
+    pthread_mutex_lock(&dp->mu);
+    for (size_t i = 0; i < dp->n; i++)
+        dp->lanes[i]->backlog = true;
+    pthread_mutex_unlock(&dp->mu);
+    s->backlog = true;
+}

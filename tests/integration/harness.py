@@ -48,6 +48,7 @@ def base_config(**overrides):
                        "secrets": [{"env": "HK_FLAGRIGHT_SECRET"}, {"file": "secrets/old"}]},
         }],
         "plugin_dir": PLUGIN_DIR or "plugins",
+        "admin": {"address": "127.0.0.1:0"},
     }
     conf.update(overrides)
     return conf
