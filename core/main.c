@@ -1,6 +1,9 @@
 /* main.c -- hookd's command line. */
+#include "cli.h"
 #include "server.h"
 #include "version.h"
+
+#include <hookd/plugin.h>
 
 #include <getopt.h>
 #include <stdio.h>
@@ -10,7 +13,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: hookd -c DIR        run with DIR/hookd.json and DIR/plugins.d\n"
                "       hookd -t -c DIR     check the configuration and plugins, then exit\n"
-               "       hookd --version     print the version\n");
+               "       hookd --version     print the version\n"
+               "       hookd dlq|reload|status ...   operator commands (hookd dlq --help)\n");
 }
 
 int main(int argc, char **argv)
@@ -22,10 +26,13 @@ int main(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     const char *dir = NULL;
     int check = 0, opt;
+    if (argc > 1 && hk_cli_is_command(argv[1]))
+        return hk_cli_main(argc, argv);
     while ((opt = getopt_long(argc, argv, "c:th", longopts, NULL)) != -1) {
         switch (opt) {
         case 'V':
-            printf("hookd %s (plugin ABI %u.%u)\n", HOOKD_VERSION, 1u, 0u);
+            printf("hookd %s (plugin ABI %u.%u)\n", HOOKD_VERSION, HOOKD_PLUGIN_ABI_MAJOR,
+                   HOOKD_PLUGIN_ABI_MINOR);
             return 0;
         case 'c':
             dir = optarg;
