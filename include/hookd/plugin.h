@@ -39,7 +39,7 @@ extern "C" {
 #define HOOKD_PLUGIN_ABI_MINOR 0u
 
 #if defined(__GNUC__)
-#define HOOKD_EXPORT __attribute__((visibility("default")))
+#define HOOKD_EXPORT       __attribute__((visibility("default")))
 #define HOOKD_PRINTF(f, a) __attribute__((format(printf, f, a)))
 #else
 #define HOOKD_EXPORT
@@ -48,9 +48,9 @@ extern "C" {
 
 /* Outcome of one delivery of one event to one plugin instance. */
 typedef enum hookd_result {
-    HOOKD_OK = 0,        /* handled: never delivered to this instance again */
-    HOOKD_RETRY = 1,     /* transient failure: delivered again later, with backoff */
-    HOOKD_PERMANENT = 2  /* can never succeed: kept as a dead letter, not retried */
+    HOOKD_OK = 0,       /* handled: never delivered to this instance again */
+    HOOKD_RETRY = 1,    /* transient failure: delivered again later, with backoff */
+    HOOKD_PERMANENT = 2 /* can never succeed: kept as a dead letter, not retried */
 } hookd_result;
 
 typedef enum hookd_log_level {
@@ -69,16 +69,16 @@ typedef struct hookd_ctx hookd_ctx;
  * UTF-8. The same event may be delivered more than once (after a RETRY, a crash or a replay):
  * handle() must be idempotent on id. */
 typedef struct hookd_event {
-    uint32_t struct_size;  /* hookd's sizeof(hookd_event); fields are only appended */
-    uint32_t attempt;      /* 1 on the first delivery, then 2, 3, ... */
-    const char *id;        /* the sender's event id: the idempotency key */
-    const char *type;      /* e.g. "CASE_CLOSED" */
-    const char *source;    /* the source's name in hookd.json, e.g. "flagright" */
-    int64_t created_ms;    /* sender's creation time, Unix ms; 0 when unknown */
-    int64_t received_ms;   /* when hookd accepted it, Unix ms */
-    int64_t deadline_ms;   /* CLOCK_MONOTONIC ms: past it, return HOOKD_RETRY rather than
-                            * finish late (hookd logs handlers that overrun timeout_ms) */
-    const uint8_t *body;   /* the request body exactly as it was verified */
+    uint32_t struct_size; /* hookd's sizeof(hookd_event); fields are only appended */
+    uint32_t attempt;     /* 1 on the first delivery, then 2, 3, ... */
+    const char *id;       /* the sender's event id: the idempotency key */
+    const char *type;     /* e.g. "CASE_CLOSED" */
+    const char *source;   /* the source's name in hookd.json, e.g. "flagright" */
+    int64_t created_ms;   /* sender's creation time, Unix ms; 0 when unknown */
+    int64_t received_ms;  /* when hookd accepted it, Unix ms */
+    int64_t deadline_ms;  /* CLOCK_MONOTONIC ms: past it, return HOOKD_RETRY rather than
+                           * finish late (hookd logs handlers that overrun timeout_ms) */
+    const uint8_t *body;  /* the request body exactly as it was verified */
     size_t body_len;
 } hookd_event;
 
@@ -126,7 +126,7 @@ enum hookd_plugin_flags {
  * data: the plugin declares what it subscribes to and which settings it accepts, it does not
  * discover them. */
 typedef struct hookd_plugin {
-    uint32_t abi_major;   /* these four fields stay first, in this order, forever */
+    uint32_t abi_major; /* these four fields stay first, in this order, forever */
     uint32_t abi_minor;
     uint32_t struct_size; /* the plugin's sizeof(hookd_plugin) */
     uint32_t flags;       /* enum hookd_plugin_flags */
@@ -169,11 +169,11 @@ typedef struct hookd_plugin {
  * given: write .init = nullptr and so on for the ones you leave out):
  *   HOOKD_PLUGIN_DEFINE(.name = "audit", .version = "1.0", .subscribe = subs,
  *                       .init = audit_init, .handle = audit_handle, .fini = audit_fini); */
-#define HOOKD_PLUGIN_DEFINE(...)                                                               \
-    HOOKD_EXTERN_C HOOKD_EXPORT const hookd_plugin hookd_plugin_v1;                            \
-    const hookd_plugin hookd_plugin_v1 = {.abi_major = HOOKD_PLUGIN_ABI_MAJOR,                 \
-                                          .abi_minor = HOOKD_PLUGIN_ABI_MINOR,                 \
-                                          .struct_size = (uint32_t)sizeof(hookd_plugin),       \
+#define HOOKD_PLUGIN_DEFINE(...)                                                                   \
+    HOOKD_EXTERN_C HOOKD_EXPORT const hookd_plugin hookd_plugin_v1;                                \
+    const hookd_plugin hookd_plugin_v1 = {.abi_major = HOOKD_PLUGIN_ABI_MAJOR,                     \
+                                          .abi_minor = HOOKD_PLUGIN_ABI_MINOR,                     \
+                                          .struct_size = (uint32_t)sizeof(hookd_plugin),           \
                                           __VA_ARGS__}
 
 #ifdef __cplusplus
