@@ -104,10 +104,11 @@ void hk_dispatch_watchdog(struct hk_dispatch *d)
     pthread_mutex_unlock(&d->mu);
 }
 
-void hk_dispatch_stop(struct hk_dispatch *d)
+void hk_dispatch_stop(struct hk_dispatch *d, int64_t timeout_ms)
 {
+    int64_t deadline = hk_wall_ms() + timeout_ms;
     for (size_t i = 0; i < d->n; i++) {
-        struct hk_delivery *left = hk_lane_stop(d->lanes[i]);
+        struct hk_delivery *left = hk_lane_stop(d->lanes[i], deadline, &d->abandoned);
         while (left) {
             struct hk_delivery *next = left->next;
             hk_delivery_free(left);
@@ -118,6 +119,8 @@ void hk_dispatch_stop(struct hk_dispatch *d)
 
 void hk_dispatch_free(struct hk_dispatch *d)
 {
+    if (d->abandoned)
+        return; /* a worker may still touch its lane: the process is exiting anyway */
     for (size_t i = 0; i < d->n; i++)
         hk_lane_free(d->lanes[i]);
     free(d->lanes);

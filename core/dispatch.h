@@ -12,6 +12,7 @@ struct hk_dispatch {
     struct hk_lane **lanes;
     size_t n, cap;
     struct hk_store *store;
+    bool abandoned; /* a worker outlived the shutdown timeout: lanes are never freed */
 };
 
 int hk_dispatch_init(struct hk_dispatch *d, struct hk_store *store);
@@ -23,9 +24,10 @@ struct hk_lane *hk_dispatch_find(struct hk_dispatch *d, const char *name);
 int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen);
 /* Reports handler overruns (control thread, from a timer). */
 void hk_dispatch_watchdog(struct hk_dispatch *d);
-/* Stops and joins every worker; deliveries still queued are dropped from memory (the store
- * has them as running and resumes them at the next start). */
-void hk_dispatch_stop(struct hk_dispatch *d);
+/* Stops and joins every worker, waiting timeout_ms at most for handle() calls in progress;
+ * deliveries still queued are dropped from memory (the store has them as running and
+ * resumes them at the next start). */
+void hk_dispatch_stop(struct hk_dispatch *d, int64_t timeout_ms);
 void hk_dispatch_free(struct hk_dispatch *d);
 
 #endif

@@ -219,7 +219,17 @@ uint32_t hk_lane_room(struct hk_lane *l)
     return room;
 }
 
-struct hk_delivery *hk_lane_stop(struct hk_lane *l)
+/* Waits for one worker until deadline (CLOCK_REALTIME, as pthread_timedjoin_np wants). */
+static bool join_by(struct hk_lane_slot *s, const struct timespec *deadline)
+{
+    int rc = pthread_timedjoin_np(s->thread, NULL, deadline);
+    if (rc == 0)
+        return true;
+    pthread_detach(s->thread); /* still inside handle(): left to the process exit */
+    return false;
+}
+
+struct hk_delivery *hk_lane_stop(struct hk_lane *l, int64_t deadline_wall_ms, bool *abandoned)
 {
     pthread_mutex_lock(&l->mu);
     l->stopping = true;
@@ -228,9 +238,16 @@ struct hk_delivery *hk_lane_stop(struct hk_lane *l)
     l->depth = 0;
     pthread_cond_broadcast(&l->cond);
     pthread_mutex_unlock(&l->mu);
+    struct timespec deadline = {.tv_sec = deadline_wall_ms / 1000,
+                                .tv_nsec = (deadline_wall_ms % 1000) * 1000000};
     for (unsigned i = 0; i < HK_LANE_THREADS_MAX; i++) {
-        if (l->slots[i].alive)
-            pthread_join(l->slots[i].thread, NULL);
+        if (l->slots[i].alive && !join_by(&l->slots[i], &deadline)) {
+            *abandoned = true;
+            hk_log(HK_LOG_WARN,
+                   "a handler is still running after the shutdown timeout; hookd "
+                   "exits without waiting for it (its delivery will be redone)",
+                   HK_S("instance", l->name), HK_I("delivery", atomic_load(&l->slots[i].rowid)));
+        }
         l->slots[i].alive = false;
     }
     return left;

@@ -79,9 +79,11 @@ struct hk_delivery *hk_lane_attach(struct hk_lane *l, struct hk_instance *inst, 
 bool hk_lane_push(struct hk_lane *l, struct hk_delivery *d);
 /* How many more deliveries fit now. Any thread. */
 uint32_t hk_lane_room(struct hk_lane *l);
-/* Stops the workers after the calls in progress return and joins them; returns what was
- * still queued (the store has those as running and resumes them at the next start). */
-struct hk_delivery *hk_lane_stop(struct hk_lane *l);
+/* Stops the workers after the calls in progress return and joins them, waiting until
+ * deadline_wall_ms at most: a worker still inside handle() then is left running and
+ * *abandoned is set (the lane must not be freed). Returns what was still queued (the store
+ * has those as running and resumes them at the next start). */
+struct hk_delivery *hk_lane_stop(struct hk_lane *l, int64_t deadline_wall_ms, bool *abandoned);
 /* Frees a stopped lane. */
 void hk_lane_free(struct hk_lane *l);
 /* Logs and counts handle() calls running longer than the instance's timeout_ms (a thread

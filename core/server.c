@@ -151,9 +151,11 @@ static void io_done_task(struct hk_task *t)
     s->io = NULL;
     uv_close((uv_handle_t *)&s->watchdog, NULL);
     uv_close((uv_handle_t *)&s->drain_timer, NULL);
-    hk_dispatch_stop(&s->dispatch);
+    hk_dispatch_stop(&s->dispatch, s->gen->conf->shutdown_timeout_ms);
     hk_store_stop(s->store);
     hk_dispatch_free(&s->dispatch);
+    if (s->dispatch.abandoned)
+        hk_gen_acquire(s->gen); /* its instances are still in use: never finalise them */
     hk_gen_release(s->gen);
     s->gen = NULL;
     hk_task_queue_close(&s->control);

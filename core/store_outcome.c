@@ -59,7 +59,11 @@ static int retry_or_give_up(struct hk_store *s, struct hk_delivery *d, int64_t n
                HK_S("id", d->ev->id), HK_I("attempts", d->attempt), HK_S("reason", why));
         return step_dead(s, d->rowid, now, why);
     }
-    int64_t next = now + hk_backoff_ms(&r, d->attempt, &s->rng);
+    int64_t delay = hk_backoff_ms(&r, d->attempt, &s->rng);
+    int64_t next = now + delay;
+    hk_log(HK_LOG_DEBUG, "retry scheduled", HK_S("instance", d->lane->name), HK_S("id", d->ev->id),
+           HK_I("attempt", d->attempt), HK_I("delay_ms", delay),
+           HK_I("bound_ms", hk_backoff_bound_ms(&r, d->attempt)));
     if (next < s->next_due_ms)
         s->next_due_ms = next;
     return step_retry(s, d->rowid, next, now, err);

@@ -132,7 +132,7 @@ static void world_start(struct world *w, const char *dir, struct fake *fakes, si
 
 static void world_stop(struct world *w)
 {
-    hk_dispatch_stop(&w->dispatch);
+    hk_dispatch_stop(&w->dispatch, 10000);
     hk_store_stop(w->store);
     w->gen->instances = NULL; /* the fakes are not dlopen()ed instances */
     w->gen->ninstances = 0;
