@@ -102,7 +102,7 @@ static void finish(struct hk_server *s, bool ok, const char *message)
 
 /* ---- the swap on every I/O thread ---- */
 
-struct swap {
+struct hk_swap {
     struct hk_task task;
     struct hk_io *io;
     struct hk_gen *gen; /* one reference, handed to the I/O thread */
@@ -115,7 +115,7 @@ struct swap {
 
 static void swap_task(struct hk_task *t)
 {
-    struct swap *sw = (struct swap *)t;
+    struct hk_swap *sw = (struct hk_swap *)t;
     struct hk_io *io = sw->io;
     struct hk_gen *old = io->gen;
     io->gen = sw->gen;
@@ -141,39 +141,33 @@ static const struct hk_listen_conf *find_listen(const struct hk_conf *c, const c
     return NULL;
 }
 
-/* Sockets for the listeners gen adds, one per source I/O thread; fds[i][k] for io i. */
+/* Sockets for the listeners the new configuration adds, one per source I/O thread. */
 static int open_added(struct hk_server *s, const struct hk_conf *old, const struct hk_conf *nc,
-                      struct swap **sw, char *err, size_t cap)
+                      struct hk_swap **sw, char *err, size_t cap)
 {
+    int fds[HK_IO_MAX];
     for (size_t k = 0; k < nc->nlisten; k++) {
         const struct hk_listen_conf *lc = &nc->listen[k];
         if (find_listen(old, lc->address))
             continue;
         int rc = hk_server_probe_free(lc);
-        struct sockaddr_storage sa = lc->sa;
-        socklen_t len = lc->salen;
-        for (unsigned i = 0; rc == 0 && i < s->nio; i++) {
-            int fd = hk_listen_socket((struct sockaddr *)&sa, len);
-            if (fd < 0) {
-                rc = fd;
-                break;
-            }
-            if (i == 0)
-                getsockname(fd, (struct sockaddr *)&sa, &len);
-            sw[i]->fds[sw[i]->nadd] = fd;
-            sw[i]->add[sw[i]->nadd++] = lc;
-        }
+        if (rc == 0)
+            rc = hk_server_listen_fds(lc, s->nio, fds, "listening");
         if (rc) {
             snprintf(err, cap, "cannot listen on %s: %s: free the address or change \"listen\"",
                      lc->address, hk_strerror(rc));
             return rc;
+        }
+        for (unsigned i = 0; i < s->nio; i++) {
+            sw[i]->fds[sw[i]->nadd] = fds[i];
+            sw[i]->add[sw[i]->nadd++] = lc;
         }
         hk_log(HK_LOG_INFO, "listener added", HK_S("address", lc->address));
     }
     return 0;
 }
 
-static void close_fds(struct swap **sw, unsigned n)
+static void close_fds(struct hk_swap **sw, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
         for (size_t k = 0; k < sw[i]->nadd; k++)
@@ -181,7 +175,7 @@ static void close_fds(struct swap **sw, unsigned n)
 }
 
 static void plan_removed(struct hk_server *s, const struct hk_conf *old, const struct hk_conf *nc,
-                         struct swap **sw)
+                         struct hk_swap **sw)
 {
     for (size_t k = 0; k < old->nlisten; k++) {
         if (find_listen(nc, old->listen[k].address))
@@ -209,7 +203,7 @@ static int needs_restart(const struct hk_conf *a, const struct hk_conf *b, char 
     return HK_ECONF;
 }
 
-static void swap_in(struct hk_server *s, struct hk_gen *gen, struct swap **sw)
+static void swap_in(struct hk_server *s, struct hk_gen *gen, struct hk_swap **sw)
 {
     pthread_mutex_lock(&s->gen_mu);
     struct hk_gen *old = s->gen;
@@ -246,7 +240,7 @@ static void build(struct hk_server *s)
     struct hk_diags d = {0};
     struct hk_conf *conf = NULL;
     struct hk_gen *gen = NULL;
-    struct swap *sw[HK_IO_MAX] = {0};
+    struct hk_swap *sw[HK_IO_MAX] = {0};
     int rc = hk_conf_load(s->confdir, &d, &conf);
     if (rc == 0 && (rc = needs_restart(s->gen->conf, conf, err, sizeof err)) != 0)
         hk_conf_free(conf);
