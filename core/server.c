@@ -4,7 +4,9 @@
 #include "conf.h"
 #include "err.h"
 #include "ingress.h"
+#include "instance.h"
 #include "log.h"
+#include "runtime_dir.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -233,7 +235,7 @@ int hk_server_run(const char *confdir)
     struct hk_server s;
     memset(&s, 0, sizeof s);
     struct hk_conf *conf = load_conf(confdir, false);
-    if (!conf)
+    if (!conf || hk_runtime_dir_create() != 0)
         return 1;
     hk_log_configure((enum hk_log_level)conf->log_level, (enum hk_log_format)conf->log_format);
     warn_inline(conf);
@@ -254,11 +256,34 @@ int hk_server_run(const char *confdir)
     return 0;
 }
 
+/* Loads every plugin and runs each instance's init() and fini(), as a start would; prints
+ * one line per instance, or every problem. 0 or HK_EPLUGIN. */
+static int check_plugins(const struct hk_conf *conf)
+{
+    struct hk_diags d = {0};
+    struct hk_instance **v = NULL;
+    char line[1024];
+    int rc = hk_instances_create(conf, &v, &d);
+    for (size_t i = 0; rc == 0 && i < conf->ninstances; i++) {
+        hk_instance_describe(v[i], line, sizeof line);
+        printf("%s\n", line);
+    }
+    fflush(stdout); /* the lines come before whatever fini() logs */
+    hk_instances_destroy(v, conf->ninstances);
+    report_diags(&d, true);
+    hk_diags_free(&d);
+    return rc;
+}
+
 int hk_server_check(const char *confdir)
 {
     struct hk_conf *conf = load_conf(confdir, true);
     if (!conf)
         return 1;
+    if (hk_runtime_dir_create() != 0 || check_plugins(conf) != 0) {
+        hk_conf_free(conf);
+        return 1;
+    }
     printf("hookd: configuration %s is valid (hash %s): %zu listener(s), %zu source(s), %zu "
            "plugin instance(s)\n",
            conf->dir, conf->hash, conf->nlisten, conf->nsources, conf->ninstances);
