@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define PLUGIN_LOG_MAX 1024 /* bytes of one plugin log message; longer ones are cut */
+#define PLUGIN_LOG_MAX 4096 /* bytes of one plugin log message (as much as a log line holds) */
 
 /* The instance behind ctx, or NULL for a handle that is not (or no longer) a live instance:
  * a plugin kept ctx past fini(), or passed something else. Debug builds stop right there. */

@@ -13,7 +13,7 @@
 #include <strings.h>
 #include <time.h>
 
-#define MOCK_LOG_MAX     1024  /* bytes of one captured line */
+#define MOCK_LOG_MAX     8192  /* bytes of one captured line */
 #define MOCK_DEADLINE_MS 30000 /* what hookd's default timeout_ms gives */
 #define MOCK_SOURCE      "test"
 
