@@ -116,7 +116,7 @@ static int resolve_so(struct hk_conf *c, struct hk_instance_conf *ic)
     return 0;
 }
 
-static int parse_instance(struct hk_conf *c, struct hk_jdoc *doc, struct hk_instance_conf *ic)
+int hk_conf_instance_parse(struct hk_conf *c, struct hk_jdoc *doc, struct hk_instance_conf *ic)
 {
     struct hk_jcur root = hk_jcur_root(doc);
     int64_t conc = 1, queue = 1000, timeout = 30000;
@@ -224,7 +224,7 @@ int hk_conf_instances_load(struct hk_conf *c, struct hk_diags *diags)
         if (hk_jdoc_load(&c->plugin_docs[c->nplugin_docs], c->dir, names[i], diags) != 0)
             continue;
         struct hk_jdoc *doc = &c->plugin_docs[c->nplugin_docs++];
-        if (c->plugin_dir && parse_instance(c, doc, &c->instances[c->ninstances]) == 0)
+        if (c->plugin_dir && hk_conf_instance_parse(c, doc, &c->instances[c->ninstances]) == 0)
             c->ninstances++;
         else
             hk_conf_instance_clear(&c->instances[c->ninstances]);

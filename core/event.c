@@ -18,19 +18,25 @@ static bool is_dropped(const struct hk_header *h)
     return false;
 }
 
-/* Parses "name: value\n" lines into e->headers. */
+/* Parses "name: value\n" lines into e->headers. The spans point into a copy in which each
+ * line end is a NUL, because plugins receive header values as C strings. */
 static int parse_headers(struct hk_event_rec *e)
 {
-    size_t n = 0;
+    size_t n = 0, len = strlen(e->headers_text);
     for (const char *p = e->headers_text; *p; p++)
         n += *p == '\n';
     e->headers = calloc(n ? n : 1, sizeof *e->headers);
-    if (!e->headers)
+    e->headers_nul = malloc(len + 1);
+    if (!e->headers || !e->headers_nul)
         return -1;
-    const char *p = e->headers_text;
+    memcpy(e->headers_nul, e->headers_text, len + 1);
+    char *p = e->headers_nul;
     while (*p) {
-        const char *nl = strchr(p, '\n');
-        const char *colon = memchr(p, ':', (size_t)(nl - p));
+        char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        *nl = 0;
+        char *colon = memchr(p, ':', (size_t)(nl - p));
         if (colon && colon + 1 < nl) {
             struct hk_header *h = &e->headers[e->nheaders++];
             h->name = p;
@@ -133,6 +139,7 @@ void hk_event_release(struct hk_event_rec *e)
     free(e->invalid_reason);
     free(e->body);
     free(e->headers_text);
+    free(e->headers_nul);
     free(e->headers);
     free(e);
 }

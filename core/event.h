@@ -29,7 +29,8 @@ struct hk_event_rec {
     uint8_t *body; /* owned */
     size_t body_len;
     char *headers_text;        /* owned; "name: value\n" lines */
-    struct hk_header *headers; /* owned array; spans into headers_text */
+    char *headers_nul;         /* owned; headers_text with each line ended by a NUL */
+    struct hk_header *headers; /* owned array; spans into headers_nul, values NUL-terminated */
     size_t nheaders;
 };
 

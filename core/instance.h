@@ -52,15 +52,21 @@ struct hk_instance {
         const char **list; /* owned array, NULL-terminated; strings borrowed */
     } * strv;
     size_t nstrv;
-    pthread_mutex_t metrics_mu; /* guards adding a metric; values are atomics */
+    pthread_mutex_t metrics_mu; /* guards adding a metric, in_init and init_error; metric
+                                 * values are atomics */
     struct hk_plugin_metric metrics[HK_PLUGIN_METRICS_MAX];
     atomic_uint nmetrics;
+    atomic_bool metric_warned; /* one warning per instance about a refused metric */
 };
 
-/* An event as the host hands it to handle(): the ABI struct plus what host services need. */
+/* An event as the host hands it to handle(): the ABI struct plus what host services need.
+ * Whoever builds one passes &pe->ev to handle(); event_header() finds pe again from it. */
 struct hk_plugin_event {
     hookd_event ev;
-    const struct hk_header *headers; /* borrowed, like ev */
+    /* Borrowed, like ev. Each value must be followed by a NUL byte (value[value_len] == 0):
+     * event_header() hands values to plugins as C strings. Credential headers are never
+     * handed out, whether or not they are here. */
+    const struct hk_header *headers;
     size_t nheaders;
 };
 
@@ -74,14 +80,23 @@ int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **o
 /* Calls fini() (if init succeeded) and releases the library. Control thread, and only when
  * no handle() call can be running or start. */
 void hk_instance_destroy(struct hk_instance *inst);
-/* Creates every instance of c, all or nothing: on failure the ones already created are
- * destroyed again and every problem is in diags. *out is a malloc'd array of
- * c->ninstances. Control thread. */
-int hk_instances_create(const struct hk_conf *c, struct hk_instance ***out, struct hk_diags *diags);
-/* Destroys n instances (see hk_instance_destroy) and frees the array. Control thread. */
-void hk_instances_destroy(struct hk_instance **v, size_t n);
-/* True if the instance subscribes to type (its effective patterns) and to source. */
+/* True if the instance subscribes to type (its effective patterns) and to source. Any
+ * thread. */
 bool hk_instance_wants(const struct hk_instance *inst, const char *type, const char *source);
+/* Writes one line describing the instance into out (cap bytes), e.g.
+ * "instance audit: plugin log 1.0 (/usr/lib/hookd/plugins/log.so), events *, sources *". */
+void hk_instance_describe(const struct hk_instance *inst, char *out, size_t cap);
+
+/* Creates every instance of c, in file order, all or nothing. 0 with *out set to a malloc'd
+ * array of c->ninstances instances (NULL when there are none), owned by the caller, who ends
+ * it with hk_instances_destroy(*out, c->ninstances). On failure, tries every instance anyway
+ * so that diags lists every problem (one line per failed instance), destroys (fini) those
+ * that were created, leaves *out NULL and returns HK_EPLUGIN (or HK_ENOMEM). c must outlive
+ * the instances. Control thread. */
+int hk_instances_create(const struct hk_conf *c, struct hk_instance ***out, struct hk_diags *diags);
+/* Destroys the n instances of v, last first, and frees v. NULL is a no-op. Control thread,
+ * once no handle() call of any of them can run. */
+void hk_instances_destroy(struct hk_instance **v, size_t n);
 
 /* The host services table given to every plugin; static, valid for the process lifetime. */
 const hookd_host_api *hk_host_api(void);

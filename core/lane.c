@@ -211,6 +211,14 @@ bool hk_lane_push(struct hk_lane *l, struct hk_delivery *d)
     return ok;
 }
 
+bool hk_lane_attached(struct hk_lane *l)
+{
+    pthread_mutex_lock(&l->mu);
+    bool yes = l->inst != NULL;
+    pthread_mutex_unlock(&l->mu);
+    return yes;
+}
+
 uint32_t hk_lane_room(struct hk_lane *l)
 {
     pthread_mutex_lock(&l->mu);

@@ -77,6 +77,8 @@ struct hk_delivery *hk_lane_attach(struct hk_lane *l, struct hk_instance *inst, 
 /* Queues d (ownership passes) unless the lane is full or detached: then returns false and
  * the caller keeps d. Any thread. */
 bool hk_lane_push(struct hk_lane *l, struct hk_delivery *d);
+/* True while the lane has an instance (not removed by a reload). Any thread. */
+bool hk_lane_attached(struct hk_lane *l);
 /* How many more deliveries fit now. Any thread. */
 uint32_t hk_lane_room(struct hk_lane *l);
 /* Stops the workers after the calls in progress return and joins them, waiting until

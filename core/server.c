@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "err.h"
 #include "log.h"
+#include "runtime_dir.h"
 #include "store.h"
 
 #include <limits.h>
@@ -253,6 +254,16 @@ static int init_server(struct hk_server *s, const struct hk_conf *conf)
     return 0;
 }
 
+/* A failed start: the store's writer and the plugin workers may already run and point into
+ * s, which lives on this stack; stop them before it goes away. */
+static void abandon_start(struct hk_server *s)
+{
+    if (s->store && s->gen) {
+        hk_dispatch_stop(&s->dispatch, s->gen->conf->shutdown_timeout_ms);
+        hk_store_stop(s->store);
+    }
+}
+
 static void record_start(struct hk_server *s)
 {
     s->reload.generation = s->gen->number;
@@ -267,7 +278,7 @@ int hk_server_run(const char *confdir)
     struct hk_server s;
     memset(&s, 0, sizeof s);
     struct hk_conf *conf = load_conf(confdir);
-    if (!conf)
+    if (!conf || hk_runtime_dir_create() != 0)
         return 1;
     hk_log_configure((enum hk_log_level)conf->log_level, (enum hk_log_format)conf->log_format);
     warn_inline(conf);
@@ -278,6 +289,7 @@ int hk_server_run(const char *confdir)
         rc = start(&s);
     if (rc) {
         hk_log(HK_LOG_ERROR, "cannot start", HK_S("error", hk_strerror(rc)));
+        abandon_start(&s);
         return 1; /* the process exits; the kernel reclaims sockets and memory */
     }
     record_start(&s);

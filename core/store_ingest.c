@@ -5,6 +5,7 @@
 #include "err.h"
 #include "log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static const char *status_of(const struct hk_ingest *op)
@@ -35,37 +36,48 @@ static int insert_event(struct hk_store *s, struct hk_ingest *op, int64_t *rowid
     return SQLITE_OK;
 }
 
+enum placement { TO_MEMORY, TO_STORE, TO_DEAD };
+
 /* A new delivery goes straight to its lane's memory when the lane has room and nothing of
- * it waits in the store (first come, first served); otherwise it waits as 'ready'. */
-static bool goes_to_memory(struct hk_lane *l)
+ * it waits in the store (first come, first served); otherwise it waits as 'ready'. When the
+ * instance has just been removed by a reload (the request was routed by the generation
+ * before), the delivery is a dead letter saying so, like the others the instance left. */
+static enum placement place(struct hk_lane *l)
 {
-    if (!l || l->backlog)
-        return false;
+    if (!l || !hk_lane_attached(l))
+        return TO_DEAD;
+    if (l->backlog)
+        return TO_STORE;
     if (hk_lane_room(l) > l->planned)
-        return true;
+        return TO_MEMORY;
     l->backlog = true;
-    return false;
+    return TO_STORE;
 }
+
+static const char *const state_names[] = {"running", "ready", "dead"};
 
 static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t event_row,
                            const char *instance, int64_t now)
 {
     struct hk_lane *lane = hk_dispatch_find(s->dispatch, instance);
-    bool now_in_memory = goes_to_memory(lane);
+    enum placement where = place(lane);
+    char why[160];
+    snprintf(why, sizeof why, "instance \"%s\" was removed from the configuration", instance);
     sqlite3_stmt *st = s->st[ST_INSERT_DELIVERY];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, event_row);
     hk_store_bind_text(st, 2, instance);
-    hk_store_bind_text(st, 3, now_in_memory ? "running" : "ready");
-    sqlite3_bind_int(st, 4, now_in_memory ? 1 : 0);
+    hk_store_bind_text(st, 3, state_names[where]);
+    sqlite3_bind_int(st, 4, where == TO_MEMORY ? 1 : 0);
     sqlite3_bind_int64(st, 5, now);
+    hk_store_bind_text(st, 6, where == TO_DEAD ? why : NULL);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
         return rc;
-    if (!now_in_memory) {
+    if (where == TO_STORE)
         s->backlog = true;
+    if (where != TO_MEMORY)
         return SQLITE_OK;
-    }
     struct hk_delivery *d = calloc(1, sizeof *d);
     if (!d)
         return SQLITE_NOMEM;

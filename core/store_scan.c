@@ -105,7 +105,7 @@ static int load_due(struct hk_store *s, int64_t now)
     while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         struct hk_lane *lane = hk_dispatch_find(s->dispatch, col_text(st, C_INSTANCE));
         bool moved = false;
-        if (lane && lane->inst)
+        if (lane && hk_lane_attached(lane))
             rc = move_row(s, st, lane, now, &moved);
         skipped |= !moved; /* lane full, or the instance is gone (dead-lettered on removal) */
     }
@@ -152,7 +152,7 @@ int hk_store_scan(struct hk_store *s, int64_t now)
     pthread_mutex_lock(&dp->mu);
     for (size_t i = 0; i < dp->n && rc == SQLITE_OK; i++) {
         struct hk_lane *lane = dp->lanes[i];
-        if (lane->backlog && lane->inst)
+        if (lane->backlog && hk_lane_attached(lane))
             rc = load_ready(s, lane, now);
         s->backlog |= lane->backlog;
     }

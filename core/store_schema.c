@@ -44,7 +44,7 @@ static const char *const statements[ST_COUNT] = {
                         "invalid_reason, created_ms, received_ms, headers, body) "
                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_INSERT_DELIVERY] = "INSERT INTO deliveries (event, instance, state, attempts, "
-                           "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+                           "updated_ms, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     [ST_DONE] = "UPDATE deliveries SET state = 'done', updated_ms = ?1, last_error = NULL "
                 "WHERE id = ?2",
     [ST_RETRY] = "UPDATE deliveries SET state = 'retry', next_ms = ?1, updated_ms = ?2, "

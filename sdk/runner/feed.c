@@ -1,0 +1,131 @@
+/* feed.c -- hookd-plugin-run: turning JSON lines into deliveries. */
+#include "plugin_run.h"
+
+#include "err.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static int64_t now_ms(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *result_name(hookd_result r)
+{
+    switch (r) {
+    case HOOKD_OK:
+        return "OK";
+    case HOOKD_RETRY:
+        return "RETRY";
+    case HOOKD_PERMANENT:
+        return "PERMANENT";
+    }
+    return "INVALID";
+}
+
+/* Fills the envelope fields of ev from the parsed line; false (with a message) if the line
+ * lacks them. Strings point into root. */
+static bool envelope(const struct pr_opts *o, json_t *root, hookd_event *ev, size_t lineno)
+{
+    json_t *id = json_object_get(root, o->id_field);
+    json_t *type = json_object_get(root, o->type_field);
+    json_t *created = json_object_get(root, o->created_field);
+    if (!json_is_string(id) || !json_is_string(type)) {
+        fprintf(stderr,
+                "%s:%zu: no string \"%s\" and \"%s\" members: give each event an id and a "
+                "type, or name other members with --id-field and --type-field\n",
+                o->events, lineno, o->id_field, o->type_field);
+        return false;
+    }
+    ev->id = json_string_value(id);
+    ev->type = json_string_value(type);
+    ev->created_ms = json_is_integer(created) ? json_integer_value(created) : 0;
+    return true;
+}
+
+static hookd_result deliver(const struct pr_opts *o, struct hk_instance *inst,
+                            struct hk_plugin_event *pe)
+{
+    const hookd_plugin *d = inst->lib->desc;
+    hookd_result r = HOOKD_RETRY;
+    for (uint32_t attempt = 1; attempt <= o->attempts && r == HOOKD_RETRY; attempt++) {
+        pe->ev.attempt = attempt;
+        pe->ev.deadline_ms = now_ms(CLOCK_MONOTONIC) + inst->conf->timeout_ms;
+        r = d->handle(inst->state, &inst->ctx, &pe->ev);
+    }
+    return r;
+}
+
+static void count(struct pr_counts *c, hookd_result r)
+{
+    if (r == HOOKD_OK)
+        c->ok++;
+    else if (r == HOOKD_RETRY)
+        c->retry++;
+    else
+        c->permanent++; /* an invalid result is treated as a failure too */
+}
+
+/* One line: parse, deliver, print. The body is the line itself, as received. */
+static void feed_line(const struct pr_opts *o, struct hk_instance *inst, char *line, size_t len,
+                      size_t lineno, FILE *out, struct pr_counts *c)
+{
+    json_error_t e;
+    json_t *root = json_loadb(line, len, 0, &e);
+    struct hk_plugin_event pe = {
+        .ev = {.struct_size = sizeof(hookd_event),
+               .source = o->source,
+               .received_ms = now_ms(CLOCK_REALTIME),
+               .body = (const uint8_t *)line,
+               .body_len = len},
+        .headers = o->headers,
+        .nheaders = o->nheaders,
+    };
+    if (!json_is_object(root)) {
+        fprintf(stderr, "%s:%zu: not a JSON object (%s): write one event per line\n", o->events,
+                lineno, root ? "another JSON value" : e.text);
+        c->bad_lines++;
+    } else if (!envelope(o, root, &pe.ev, lineno)) {
+        c->bad_lines++;
+    } else if (!hk_instance_wants(inst, pe.ev.type, o->source)) {
+        fprintf(out, "%s %s SKIPPED\n", pe.ev.id, pe.ev.type); /* hookd would not deliver it */
+        fflush(out);
+    } else {
+        hookd_result r = deliver(o, inst, &pe);
+        fprintf(out, "%s %s %s\n", pe.ev.id, pe.ev.type, result_name(r));
+        fflush(out);
+        count(c, r);
+    }
+    json_decref(root);
+}
+
+static bool blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strchr(" \t\r\n", s[i]))
+            return false;
+    return true;
+}
+
+int pr_feed(const struct pr_opts *o, struct hk_instance *inst, FILE *in, FILE *out,
+            struct pr_counts *counts)
+{
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, in)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        if (!blank(line, (size_t)n))
+            feed_line(o, inst, line, (size_t)n, lineno, out, counts);
+    }
+    int rc = ferror(in) ? HK_EIO : 0;
+    free(line);
+    return rc;
+}
