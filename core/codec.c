@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-static int hex_value(char c)
+int hk_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -19,7 +19,7 @@ long hk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap)
     if (n % 2 || n / 2 > cap)
         return -1;
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hex_value(s[i]), lo = hex_value(s[i + 1]);
+        int hi = hk_hex_digit(s[i]), lo = hk_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i / 2] = (uint8_t)(hi << 4 | lo);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value of one hex digit (either case), or -1. */
+int hk_hex_digit(int c);
 /* Decodes hex (either case) s[0..n) into out; n must be even and n/2 <= cap. Returns the
  * number of bytes written, or -1 if s is not exactly that. */
 long hk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap);

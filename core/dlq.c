@@ -3,6 +3,7 @@
 
 #include "codec.h"
 #include "err.h"
+#include "form.h"
 #include "jconf.h"
 #include "lane.h"
 #include "log.h"
@@ -25,34 +26,11 @@
     " AND (:id IS NULL OR e.event_id = :id)"                                                       \
     " AND (:since = 0 OR e.received_ms >= :since) AND (:until = 0 OR e.received_ms < :until)"
 
+#define HK_DLQ_VALUE_MAX 512
+
 static const char *const what_names[] = {"dead", "unrouted", "invalid"};
 
 /* ---- parsing ---- */
-
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
-static char *decode(const char *p, size_t n)
-{
-    char *out = malloc(n + 1), *w = out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            *w++ = (char)(hexval(p[i + 1]) * 16 + hexval(p[i + 2]));
-            i += 2;
-        } else {
-            *w++ = p[i] == '+' ? ' ' : p[i];
-        }
-    }
-    *w = 0;
-    return out;
-}
 
 static int parse_time(const char *v, int64_t now, int64_t *out)
 {
@@ -117,14 +95,18 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
         while (i < n && query[i] != '&')
             i++;
         const char *eq = memchr(query + start, '=', i - start);
-        if (eq) {
-            char *k = decode(query + start, (size_t)(eq - query - start));
-            char *v = decode(eq + 1, (size_t)(query + i - eq - 1));
-            int rc = k && v ? set_field(q, k, v, now_ms, err, cap) : HK_ENOMEM;
-            free(k);
-            if (rc)
-                return rc;
+        char key[32], value[HK_DLQ_VALUE_MAX];
+        size_t kl, vl;
+        if (eq && (hk_form_decode((const uint8_t *)query + start, (size_t)(eq - query - start),
+                                  key, sizeof key, &kl) ||
+                   hk_form_decode((const uint8_t *)eq + 1, (size_t)(query + i - eq - 1), value,
+                                  sizeof value, &vl))) {
+            snprintf(err, cap, "a query parameter is badly encoded or too long");
+            return HK_EINVAL;
         }
+        char *v = eq ? strdup(value) : NULL;
+        if (eq && (!v || set_field(q, key, v, now_ms, err, cap) != 0))
+            return v ? HK_EINVAL : HK_ENOMEM;
         i++;
     }
     return 0;

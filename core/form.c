@@ -6,21 +6,11 @@
  * it would make two readers see two different values. */
 #include "form.h"
 
+#include "codec.h"
 #include "err.h"
 
 #include <stdbool.h>
 #include <string.h>
-
-static int hex_digit(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes the byte at p[*i] (advancing *i past it). -1 on a bad escape, %00 or a raw NUL. */
 static int next_byte(const uint8_t *p, size_t n, size_t *i)
@@ -34,7 +24,7 @@ static int next_byte(const uint8_t *p, size_t n, size_t *i)
         return c;
     if (n - *i < 2)
         return -1;
-    int hi = hex_digit(p[*i]), lo = hex_digit(p[*i + 1]);
+    int hi = hk_hex_digit(p[*i]), lo = hk_hex_digit(p[*i + 1]);
     *i += 2;
     if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
         return -1;
@@ -56,7 +46,7 @@ static int name_is(const uint8_t *p, size_t n, const char *name)
     return same && k == want;
 }
 
-static int decode_value(const uint8_t *p, size_t n, char *out, size_t cap, size_t *out_len)
+int hk_form_decode(const uint8_t *p, size_t n, char *out, size_t cap, size_t *out_len)
 {
     size_t i = 0, k = 0;
     while (i < n) {
@@ -90,7 +80,7 @@ int hk_form_find(const uint8_t *p, size_t n, const char *name, char *out, size_t
             return is;
         if (is) {
             size_t v = eq ? name_end + 1 : end;
-            return decode_value(p + v, end - v, out, cap, out_len);
+            return hk_form_decode(p + v, end - v, out, cap, out_len);
         }
         start = end + 1;
     }

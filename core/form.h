@@ -11,4 +11,9 @@
 int hk_form_find(const uint8_t *p, size_t n, const char *name, char *out, size_t cap,
                  size_t *out_len);
 
+/* Decodes one encoded name or value p[0..n) ('+' is a space, %XX a byte) into out,
+ * NUL-terminated. 0 with *out_len set; HK_ERANGE if it needs more than cap bytes; HK_EPARSE
+ * on a bad escape or a NUL byte. */
+int hk_form_decode(const uint8_t *p, size_t n, char *out, size_t cap, size_t *out_len);
+
 #endif

@@ -109,7 +109,7 @@ static const char *outcome_name(const struct hk_ingest *op)
 static void log_outcome(struct hk_io *io, const struct hk_ingest *op)
 {
     const struct hk_event_rec *e = op->ev;
-    hk_counter_add(&io->counters, "hookd_events_total", e->source, outcome_name(op), 1);
+    hk_counter_add(&io->counters, HK_COUNT_EVENTS, e->source, outcome_name(op), 1);
     if (op->result == HK_EEXIST)
         hk_log(HK_LOG_DEBUG, "duplicate event absorbed", HK_S("source", e->source),
                HK_S("id", e->id));

@@ -27,37 +27,51 @@ static void label(struct hk_buf *b, const char *key, const char *value, bool fir
     hk_buf_append(b, "\"", 1);
 }
 
-/* Sums name{l1,l2} over every I/O thread's table; each series printed once. */
-static void io_counters(struct hk_server *s, struct hk_buf *b, const char *name, const char *k1,
-                        const char *k2)
+static bool same_series(struct hk_counter *a, struct hk_counter *b, enum hk_counter_kind kind)
+{
+    return atomic_load_explicit(&b->kind, memory_order_acquire) == (int)kind &&
+           !strcmp(a->l1, b->l1) && !strcmp(a->l2, b->l2);
+}
+
+/* The sum of series c over the tables of threads from..nio_all-1. */
+static uint64_t sum_from(struct hk_server *s, unsigned from, struct hk_counter *c,
+                         enum hk_counter_kind kind)
+{
+    uint64_t sum = 0;
+    for (unsigned p = from; p < s->nio_all; p++)
+        for (unsigned q = 0; q < HK_COUNTERS_MAX; q++) {
+            struct hk_counter *o = &s->io[p]->counters.c[q];
+            if (same_series(c, o, kind))
+                sum += atomic_load_explicit(&o->value, memory_order_relaxed);
+        }
+    return sum;
+}
+
+/* A series already printed with an earlier thread's entry. */
+static bool printed_before(struct hk_server *s, unsigned i, struct hk_counter *c,
+                           enum hk_counter_kind kind)
+{
+    for (unsigned p = 0; p < i; p++)
+        for (unsigned q = 0; q < HK_COUNTERS_MAX; q++)
+            if (same_series(c, &s->io[p]->counters.c[q], kind))
+                return true;
+    return false;
+}
+
+/* Every series of kind, summed over every I/O thread, each printed once. */
+static void io_counters(struct hk_server *s, struct hk_buf *b, enum hk_counter_kind kind,
+                        const char *name, const char *k1, const char *k2)
 {
     for (unsigned i = 0; i < s->nio_all; i++) {
-        struct hk_counters *t = &s->io[i]->counters;
         for (unsigned j = 0; j < HK_COUNTERS_MAX; j++) {
-            struct hk_counter *c = &t->c[j];
-            if (atomic_load_explicit(&c->name, memory_order_acquire) != name)
+            struct hk_counter *c = &s->io[i]->counters.c[j];
+            if (atomic_load_explicit(&c->kind, memory_order_acquire) != (int)kind ||
+                printed_before(s, i, c, kind))
                 continue;
-            bool seen = false; /* printed already with an earlier thread's entry */
-            for (unsigned p = 0; p < i && !seen; p++)
-                for (unsigned q = 0; q < HK_COUNTERS_MAX && !seen; q++) {
-                    struct hk_counter *o = &s->io[p]->counters.c[q];
-                    seen = atomic_load_explicit(&o->name, memory_order_acquire) == name &&
-                           !strcmp(o->l1, c->l1) && !strcmp(o->l2, c->l2);
-                }
-            if (seen)
-                continue;
-            uint64_t sum = 0;
-            for (unsigned p = i; p < s->nio_all; p++)
-                for (unsigned q = 0; q < HK_COUNTERS_MAX; q++) {
-                    struct hk_counter *o = &s->io[p]->counters.c[q];
-                    if (atomic_load_explicit(&o->name, memory_order_acquire) == name &&
-                        !strcmp(o->l1, c->l1) && !strcmp(o->l2, c->l2))
-                        sum += atomic_load_explicit(&o->value, memory_order_relaxed);
-                }
             hk_buf_printf(b, "%s{", name);
             label(b, k1, c->l1, true);
             label(b, k2, c->l2, false);
-            hk_buf_printf(b, "} %llu\n", (unsigned long long)sum);
+            hk_buf_printf(b, "} %llu\n", (unsigned long long)sum_from(s, i, c, kind));
         }
     }
 }
@@ -166,10 +180,10 @@ void hk_metrics_render(struct hk_server *s, const struct hk_delivery_counts *dc,
 {
     struct hk_gen *g = hk_server_gen(s);
     help(b, "hookd_http_requests_total", "counter", "answered requests by source and status");
-    io_counters(s, b, "hookd_http_requests_total", "source", "status");
+    io_counters(s, b, HK_COUNT_HTTP_REQUESTS, "hookd_http_requests_total", "source", "status");
     help(b, "hookd_events_total", "counter",
          "verified events by source and outcome (routed, unrouted, invalid, duplicate, refused)");
-    io_counters(s, b, "hookd_events_total", "source", "outcome");
+    io_counters(s, b, HK_COUNT_EVENTS, "hookd_events_total", "source", "outcome");
     help(b, "hookd_connections", "gauge", "open client connections");
     hk_buf_printf(b, "hookd_connections %u\n", atomic_load(&s->nconns));
     lanes(s, b);

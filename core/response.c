@@ -81,8 +81,8 @@ void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool clos
         hk_buf_append(o, r->body, r->body_len);
     char status[8];
     snprintf(status, sizeof status, "%d", r->status);
-    hk_counter_add(&c->io->counters, "hookd_http_requests_total",
-                   c->log_source ? c->log_source : "-", status, 1);
+    hk_counter_add(&c->io->counters, HK_COUNT_HTTP_REQUESTS, c->log_source ? c->log_source : "-",
+                   status, 1);
     if (c->io->gen->conf->access_log)
         access_line(c, r);
 }

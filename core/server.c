@@ -295,6 +295,13 @@ int hk_server_run(const char *confdir)
     record_start(&s);
     uv_run(&s.loop, UV_RUN_DEFAULT); /* until every I/O loop has ended, see io_done_task */
     uv_loop_close(&s.loop);
+    if (s.dispatch.abandoned) {
+        /* A plugin thread still runs inside its handle(): leave without running exit-time
+         * code under its feet. The store has committed; the delivery will be redone. */
+        hk_runtime_dir_remove();
+        hk_log(HK_LOG_INFO, "hookd stopped", HK_S("note", "a handler call was abandoned"));
+        _exit(0);
+    }
     hk_store_close(s.store);
     free(s.exe);
     free(s.confdir);
