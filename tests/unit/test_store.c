@@ -169,7 +169,8 @@ static int ingest(struct world *w, const char *id, const char *const *names, siz
     op->ev =
         hk_event_create("flagright", &env, (uint8_t *)body, strlen(body), NULL, 0, hk_wall_ms());
     op->ntargets = n;
-    memcpy(op->targets, names, n * sizeof *names);
+    if (n)
+        memcpy(op->targets, names, n * sizeof *names);
     op->user = w;
     op->reply_to = &w->replies;
     op->task.run = on_answer;
