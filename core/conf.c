@@ -198,7 +198,7 @@ static int parse_store(struct hk_conf *c, const struct hk_jcur *root)
     int rc = hk_jconf_object(&st, store_keys);
     rc |= hk_jconf_string(&st, "path", false, &path);
     rc |= hk_jconf_enum(&st, "durability", durability, &d);
-    rc |= hk_jconf_duration_ms(&st, "dedup_window", 60000, 366LL * 24 * 3600 * 1000,
+    rc |= hk_jconf_duration_ms(&st, "dedup_window", 1000, 366LL * 24 * 3600 * 1000,
                                &s->dedup_window_ms);
     rc |= hk_jconf_int(&st, "queue_max", 1, 10000000, &queue);
     rc |= hk_jconf_int(&st, "batch_max", 1, 100000, &batch);

@@ -235,3 +235,25 @@ def test_full_disk_means_503_then_recovery(make_hookd, tmp_path):
         d.stop()
     finally:
         subprocess.run(["umount", "-l", str(mnt)])
+
+
+def test_retention_prunes_delivered_events_but_keeps_dead_letters(make_hookd, tmp_path):
+    rec = tmp_path / "seen.txt"
+    conf = base_config(store={"dedup_window": "2s", "prune_interval": "1s"})
+    plugins = {"10-rec.json": {"plugin": fixture("recorder"), "name": "rec",
+                               "config": {"path": str(rec)}},
+               "20-dead.json": {"plugin": fixture("permanent"), "name": "dead",
+                                "events": ["CASE_OPENED"]}}
+    d = make_hookd(conf, plugins)
+    db = d.dir / "var" / "hookd.db"
+    c = Client(d.port)
+    assert c.exchange(signed_post(body_for("keep-me"))).json()["status"] == "accepted"
+    dead = json.dumps({"id": "dead-1", "type": "CASE_OPENED", "data": {},
+                       "createdTimestamp": 1}).encode()
+    assert c.exchange(signed_post(dead)).json()["status"] == "accepted"
+    assert c.exchange(signed_post(body_for("keep-me"))).json()["status"] == "duplicate"
+    # Once older than the window and delivered, the event is pruned: the same id is new again.
+    wait_for(lambda: "keep-me" not in stored_ids(db), 30, "the delivered event to be pruned")
+    assert "dead-1" in stored_ids(db)  # dead letters stay until replayed or purged
+    assert c.exchange(signed_post(body_for("keep-me"))).json()["status"] == "accepted"
+    assert "pruned events older than the dedup window" in d.log()

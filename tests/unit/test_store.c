@@ -344,6 +344,34 @@ static void test_recovery_of_running_deliveries(void **state)
     assert_int_equal(g[0].b.max_attempt_seen, 2); /* the plugin learns it may have seen them */
 }
 
+/* With the writer not started, the queue fills: the next request is refused at once (503)
+ * instead of waiting for what cannot be stored soon. */
+static void test_queue_full_refuses(void **state)
+{
+    (void)state;
+    char err[256];
+    char path[600];
+    snprintf(path, sizeof path, "%s/hookd.db", tu_tmpdir("store_full_queue"));
+    struct hk_store_conf sc = {.path = path,
+                               .durability = HK_DURABLE_OFF,
+                               .dedup_window_ms = 60000,
+                               .queue_max = 2,
+                               .batch_max = 64,
+                               .prune_interval_ms = 3600000};
+    struct hk_store *s;
+    assert_int_equal(hk_store_open(&sc, &s, err, sizeof err), 0);
+    struct hk_ingest *ops[3];
+    for (int i = 0; i < 3; i++) {
+        ops[i] = calloc(1, sizeof *ops[i]);
+        int rc = hk_store_submit(s, ops[i]);
+        assert_int_equal(rc, i < 2 ? 0 : HK_EFULL);
+    }
+    assert_int_equal(hk_store_retry_after(HK_EFULL), HK_STORE_RETRY_QUEUE_S);
+    hk_store_close(s); /* never started: the queued requests were never taken */
+    for (int i = 0; i < 3; i++)
+        free(ops[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_backlog_when_lane_full),
         cmocka_unit_test(test_backoff_grows_with_full_jitter),
         cmocka_unit_test(test_recovery_of_running_deliveries),
+        cmocka_unit_test(test_queue_full_refuses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
