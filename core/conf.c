@@ -92,7 +92,7 @@ static int parse_listener(struct hk_conf *c, const struct hk_jcur *el, struct hk
     rc |= parse_address(el, "address", &l->address, &l->sa, &l->salen);
     rc |= hk_jconf_bool(el, "proxy_protocol", &l->proxy_protocol);
     if (tls.val)
-        rc |= hk_tls_server_parse(&tls, c->dir, &l->tls);
+        rc |= hk_tls_server_parse(&tls, c->dir, &c->warnings, &l->tls);
     return rc;
 }
 
@@ -115,6 +115,9 @@ static int parse_listeners(struct hk_conf *c, const struct hk_jcur *root)
     for (size_t i = 0; i < n; i++) {
         struct hk_jcur el = hk_jcur_element(&arr, i);
         rc |= parse_listener(c, &el, &c->listen[i]);
+        for (size_t j = 0; j < i && c->listen[i].address; j++)
+            if (c->listen[j].address && strcmp(c->listen[i].address, c->listen[j].address) == 0)
+                c->listen[i].ordinal++;
         bool any_port = ((const struct sockaddr_in *)&c->listen[i].sa)->sin_port == 0;
         for (size_t j = 0; j < i && !rc && !any_port; j++)
             if (strcmp(c->listen[i].address, c->listen[j].address) == 0)
@@ -328,7 +331,7 @@ void hk_conf_free(struct hk_conf *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->nlisten; i++)
-        hk_tls_server_free(c->listen[i].tls);
+        hk_tls_server_release(c->listen[i].tls);
     free(c->listen);
     for (size_t i = 0; i < c->nsources; i++)
         hk_source_free(&c->sources[i]);
@@ -339,8 +342,18 @@ void hk_conf_free(struct hk_conf *c)
     free(c->plugin_dir);
     free(c->hash);
     hk_jdoc_free(&c->main);
+    hk_diags_free(&c->warnings);
     free(c->dir);
     free(c);
+}
+
+const struct hk_listen_conf *hk_conf_listener(const struct hk_conf *c, const char *address,
+                                              unsigned ordinal)
+{
+    for (size_t i = 0; i < c->nlisten; i++)
+        if (c->listen[i].ordinal == ordinal && strcmp(c->listen[i].address, address) == 0)
+            return &c->listen[i];
+    return NULL;
 }
 
 const struct hk_source *hk_conf_source_by_path(const struct hk_conf *c, const char *path, size_t n)

@@ -220,8 +220,10 @@ static void watchdog_cb(uv_timer_t *t)
     hk_dispatch_watchdog(&s->dispatch);
 }
 
-static void warn_inline(const struct hk_conf *c)
+static void warn_conf(const struct hk_conf *c)
 {
+    for (size_t i = 0; i < c->warnings.n && i < c->warnings.cap; i++)
+        hk_log(HK_LOG_WARN, "configuration warning", HK_S("warning", c->warnings.lines[i]));
     if (c->inline_secrets)
         hk_log(HK_LOG_WARN, "secrets are written inline in hookd.json",
                HK_I("count", c->inline_secrets),
@@ -294,7 +296,7 @@ int hk_server_run(const char *confdir)
     if (!conf)
         return 1;
     hk_log_configure((enum hk_log_level)conf->log_level, (enum hk_log_format)conf->log_format);
-    warn_inline(conf);
+    warn_conf(conf);
     if (uv_loop_init(&s.loop) || hk_task_queue_init(&s.control, &s.loop))
         return 1;
     int rc = open_core(&s, conf);
@@ -321,6 +323,8 @@ int hk_server_check(const char *confdir)
     printf("hookd: configuration %s is valid (hash %s): %zu listener(s), %zu source(s), %zu "
            "plugin instance(s)\n",
            conf->dir, conf->hash, conf->nlisten, conf->nsources, conf->ninstances);
+    for (size_t i = 0; i < conf->warnings.n && i < conf->warnings.cap; i++)
+        printf("hookd: warning: %s\n", conf->warnings.lines[i] ? conf->warnings.lines[i] : "?");
     if (conf->inline_secrets)
         printf("hookd: warning: %u secret(s) written inline; move them to the environment or a "
                "file\n",
