@@ -276,6 +276,26 @@ static int hash_files(struct hk_conf *c)
     return 0;
 }
 
+/* A source that requires client certificates can only be reached through a listener that
+ * asks for them. */
+static int check_client_certs(const struct hk_conf *c, const struct hk_jcur *root)
+{
+    struct hk_jcur arr = hk_jcur_member(root, "sources");
+    for (size_t i = 0; i < c->nlisten; i++)
+        if (c->listen[i].tls && hk_tls_server_asks_client_cert(c->listen[i].tls))
+            return 0;
+    int rc = 0;
+    for (size_t i = 0; i < c->nsources; i++) {
+        if (!c->sources[i].require_client_cert)
+            continue;
+        struct hk_jcur el = hk_jcur_element(&arr, i);
+        struct hk_jcur m = hk_jcur_member(&el, "require_client_cert");
+        rc = hk_jcur_error(&m, "no listener asks for client certificates, so every request "
+                               "would be refused: add \"client_ca\" to a listener's \"tls\"");
+    }
+    return rc;
+}
+
 static int parse_main(struct hk_conf *c)
 {
     struct hk_jcur root = hk_jcur_root(&c->main);
@@ -292,6 +312,8 @@ static int parse_main(struct hk_conf *c)
     rc |= parse_store(c, &root);
     rc |= parse_admin_log(c, &root);
     rc |= parse_misc(c, &root);
+    if (rc == 0)
+        rc = check_client_certs(c, &root);
     return rc ? HK_ECONF : 0;
 }
 

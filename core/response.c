@@ -56,15 +56,25 @@ void hk_response_error_body(struct hk_response *r)
     r->body_len = (size_t)n;
 }
 
+/* One line per answer; a request that came with a verified client certificate also says
+ * whose it was. */
 static void access_line(struct hk_conn *c, const struct hk_response *r)
 {
     const struct hk_request *req = &c->http.req;
     uint64_t dur = uv_now(&c->io->loop) - c->started_ms;
-    hk_log(HK_LOG_INFO, "access", HK_S("peer", c->peer_text),
-           HK_S("method", req->path ? llhttp_method_name((llhttp_method_t)req->method) : "-"),
-           HK_SN("path", req->path ? req->path : "-", req->path ? req->path_len : 1),
-           HK_I("status", r->status), HK_I("bytes", (int64_t)c->body_len), HK_I("ms", (int64_t)dur),
-           HK_S("source", c->log_source ? c->log_source : "-"));
+    const char *subject = hk_conn_client_subject(c);
+    const struct hk_kv kv[] = {
+        HK_S("peer", c->peer_text),
+        HK_S("method", req->path ? llhttp_method_name((llhttp_method_t)req->method) : "-"),
+        HK_SN("path", req->path ? req->path : "-", req->path ? req->path_len : 1),
+        HK_I("status", r->status),
+        HK_I("bytes", (int64_t)c->body_len),
+        HK_I("ms", (int64_t)dur),
+        HK_S("source", c->log_source ? c->log_source : "-"),
+        HK_S("client_cert", subject),
+    };
+    size_t n = sizeof kv / sizeof kv[0];
+    hk_log_kv(HK_LOG_INFO, "access", kv, subject ? n : n - 1);
 }
 
 void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool close)
