@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Over TLS, answers also tell browsers to stay on HTTPS and not to sniff types: webhook
+ * senders ignore both, but a scanner rightly expects them of an HTTPS endpoint. */
+#define TLS_HEADERS                                                                                \
+    "Strict-Transport-Security: max-age=31536000\r\nX-Content-Type-Options: nosniff\r\n"
+
 /* Reason phrase and the short code error bodies carry. */
 static const struct status {
     int code;
@@ -82,9 +87,10 @@ void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool clos
     struct hk_buf *o = &c->out;
     hk_buf_printf(o,
                   "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: application/json\r\n"
-                  "Content-Length: %zu\r\n%s%s\r\n",
+                  "Content-Length: %zu\r\n%s%s%s\r\n",
                   r->status, hk_status_text(r->status), hk_io_date(c->io), r->body_len,
-                  close ? "Connection: close\r\n" : "", r->extra_headers ? r->extra_headers : "");
+                  close ? "Connection: close\r\n" : "", c->tls ? TLS_HEADERS : "",
+                  r->extra_headers ? r->extra_headers : "");
     if (r->body_len)
         hk_buf_append(o, r->body, r->body_len);
     if (c->io->gen->conf->access_log)

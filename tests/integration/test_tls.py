@@ -154,6 +154,8 @@ def test_python_ssl_posts_signed_events(d, pki):
             r = c.exchange(signed_post(raw))
             assert r.status == 200, r.body
             assert r.json()["id"] == ev["id"]
+            assert r.headers["strict-transport-security"] == "max-age=31536000"
+            assert r.headers["x-content-type-options"] == "nosniff"
     finally:
         c.close()
 
@@ -181,7 +183,9 @@ def test_plain_listener_still_plain(d):
     raw, _ = events()[6]
     c = Client(d.ports[1])
     try:
-        assert c.exchange(signed_post(raw)).status == 200
+        r = c.exchange(signed_post(raw))
+        assert r.status == 200
+        assert "strict-transport-security" not in r.headers  # meaningless without TLS
     finally:
         c.close()
 
