@@ -15,7 +15,9 @@
  * Randomness: one CTR_DRBG per context, seeded once from the system's entropy and shared
  * by every I/O thread. That is safe because Debian builds mbedTLS with MBEDTLS_THREADING_C,
  * under which mbedtls_ctr_drbg_random locks the DRBG's own mutex (and reseeds under it);
- * the ticket context locks its own mutex likewise. tls.c refuses to build without it. */
+ * the ticket context locks its own mutex likewise. tls.c refuses to build without it. The
+ * private keys are shared too: mbedTLS 2.28 signs with a copy of an EC key's group (so no
+ * cached table is written) and locks an RSA key's blinding values. */
 #ifndef HK_TLS_H
 #define HK_TLS_H
 
