@@ -12,8 +12,8 @@ import warnings
 
 import pytest
 
-from harness import (SANITIZED, Client, Hookd, base_config, events, flagright_sig, request,
-                     signed_post)
+from harness import (SANITIZED, Client, Hookd, Response, base_config, events, flagright_sig,
+                     request, signed_post)
 
 HANDSHAKE_TIMEOUT_MS = 1000
 TIMEOUT_SLACK_S = 4 if SANITIZED else 2
@@ -104,7 +104,7 @@ def tls_conf(pki, **extra):
 @pytest.fixture(scope="module")
 def d(pki, tmp_path_factory):
     """A TLS listener (certificates relative to the config dir, SNI, a short handshake
-    timeout) beside a plain one."""
+    timeout), a plain one, and a TLS one behind the PROXY protocol."""
     tmp = tmp_path_factory.mktemp("tls")
     (tmp / "conf" / "tls").mkdir(parents=True)
     for f in ("server.crt", "server.key", "a.crt", "a.key", "b.crt", "b.key"):
@@ -114,9 +114,10 @@ def d(pki, tmp_path_factory):
            "sni": [{"names": ["a.example"], "cert": "tls/a.crt", "key": "tls/a.key"},
                    {"names": ["b.example"], "cert": "tls/b.crt", "key": "tls/b.key"}]}
     conf = base_config(listen=[{"address": "127.0.0.1:0", "tls": tls},
-                               {"address": "127.0.0.1:0"}])
+                               {"address": "127.0.0.1:0"},
+                               {"address": "127.0.0.1:0", "tls": tls, "proxy_protocol": True}])
     h = Hookd(tmp, conf).start()
-    assert len(h.ports) == 2
+    assert len(h.ports) == 3
     yield h
     h.stop()
 
@@ -208,6 +209,69 @@ def test_plain_http_to_tls_port_is_closed(d):
     finally:
         c.close()
     d.wait_log(r'msg="TLS handshake failed" peer=127\.0\.0\.1')
+
+
+class BIOClient:
+    """TLS over a socket through memory BIOs, so the first flight can follow a PROXY header
+    in the very same segment."""
+
+    def __init__(self, port, ctx, prefix=b""):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.inc, self.out, server_hostname="localhost")
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.sock.sendall(prefix + self.out.read())
+                prefix = b""
+                self._fill()
+        self.sock.sendall(self.out.read())
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed by hookd")
+        self.inc.write(chunk)
+
+    def exchange(self, data):
+        self.tls.write(data)
+        self.sock.sendall(self.out.read())
+        buf = b""
+        while True:
+            try:
+                buf += self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                self._fill()
+                continue
+            head, sep, body = buf.partition(b"\r\n\r\n")
+            n = re.search(rb"(?i)content-length: *(\d+)", head) if sep else None
+            if n and len(body) >= int(n.group(1)):
+                return Response(int(head.split()[1]), {}, body)
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.mark.parametrize("same_segment", [False, True])
+def test_proxy_header_before_tls(d, pki, same_segment):
+    header = b"PROXY TCP4 203.0.113.%d 127.0.0.1 5555 443\r\n" % (7 + same_segment)
+    if same_segment:  # the ClientHello follows the header in one write
+        c = BIOClient(d.ports[2], client_ctx(pki), prefix=header)
+    else:
+        s = socket.create_connection(("127.0.0.1", d.ports[2]), timeout=10)
+        s.sendall(header)
+        time.sleep(0.05)
+        c = TLSClient.__new__(TLSClient)
+        c.sock, c.buf = client_ctx(pki).wrap_socket(s, server_hostname="localhost"), b""
+    try:
+        raw, _ = events()[9 + same_segment]
+        r = c.exchange(signed_post(raw))
+        assert r.status == 200
+    finally:
+        c.close()
+    d.wait_log(r"msg=access peer=203\.0\.113\.%d method=POST" % (7 + same_segment))
 
 
 # ---- the policy, seen by other clients ----
