@@ -30,10 +30,22 @@
 struct hk_tls_server;
 struct mbedtls_ssl_config;
 
-/* Builds a server context from a listener's "tls" object; relative paths are taken against
- * confdir. 0 with *out holding one reference, or HK_ECONF (every problem reported to the
- * document) with *out NULL. Warnings (expiring certificates, inline passwords) go to
- * warnings. Control thread. */
+/* Builds a server context from a listener's "tls" object:
+ *   "cert": PATH            PEM: the leaf certificate, optionally followed by intermediates
+ *   "key": PATH             PEM: its RSA (2048+ bits) or EC private key
+ *   "chain": PATH           optional PEM intermediates, sent after the leaf
+ *   "key_password": {...}   optional, like a secret: {"env": NAME}, {"file": PATH} or
+ *                           {"value": TEXT} (warned about)
+ *   "sni": [{"names": ["a.example", "*.b.example"], "cert", "key", "chain",
+ *            "key_password"}, ...]   certificates chosen by the name the client asks for;
+ *                           the top-level pair serves any other name
+ *   "client_ca": PATH       PEM CAs of client certificates: clients are asked for one
+ *   "require_client_cert": false     true: no handshake without a verified one
+ *   "handshake_timeout_ms": 10000    from accept to a completed handshake (a duration)
+ *   "session_tickets": true, "ticket_rotation_s": 3600 (60..86400)
+ * Relative paths are taken against confdir. 0 with *out holding one reference, or
+ * HK_ECONF (every problem reported to the document) with *out NULL. Warnings (expired
+ * certificates, inline passwords) go to warnings. Control thread. */
 int hk_tls_server_parse(const struct hk_jcur *tls, const char *confdir, struct hk_diags *warnings,
                         struct hk_tls_server **out);
 /* Takes one more reference; returns t. Any thread. */

@@ -13,12 +13,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define PEM_FILE_MAX (1024 * 1024) /* far above any real chain; stops a wrong path early */
-#define RSA_MIN_BITS 2048
-#define ERR_TEXT_MAX 160
-#define DN_TEXT_MAX  256
-#define PEM_BEGIN    "-----BEGIN "
+#define PEM_FILE_MAX     (1024 * 1024) /* far above any real chain; stops a wrong path early */
+#define RSA_MIN_BITS     2048
+#define ERR_TEXT_MAX     160
+#define DN_TEXT_MAX      256
+#define PEM_BEGIN        "-----BEGIN "
+#define EXPIRY_WARN_DAYS 14 /* time enough to renew before clients refuse it */
+#define SECONDS_PER_DAY  86400
 
 /* A PEM file's bytes, NUL-terminated as mbedTLS's PEM parser requires. */
 struct pem {
@@ -110,23 +113,39 @@ static int parse_certs(const struct hk_jcur *obj, const char *key, const struct 
                          p->path, err);
 }
 
+static time_t to_time(const mbedtls_x509_time *t)
+{
+    struct tm tm = {.tm_year = t->year - 1900,
+                    .tm_mon = t->mon - 1,
+                    .tm_mday = t->day,
+                    .tm_hour = t->hour,
+                    .tm_min = t->min,
+                    .tm_sec = t->sec};
+    return timegm(&tm);
+}
+
 static void warn_validity(const struct hk_jcur *m, const char *path, const mbedtls_x509_crt *crt,
                           struct hk_diags *warnings)
 {
     char dn[DN_TEXT_MAX] = "";
+    const mbedtls_x509_time *to = &crt->valid_to, *from = &crt->valid_from;
+    double days_left = difftime(to_time(to), time(NULL)) / SECONDS_PER_DAY;
     mbedtls_x509_dn_gets(dn, sizeof dn, &crt->subject);
-    const mbedtls_x509_time *t =
-        mbedtls_x509_time_is_past(&crt->valid_to) ? &crt->valid_to : &crt->valid_from;
-    if (mbedtls_x509_time_is_past(&crt->valid_to))
+    if (mbedtls_x509_time_is_past(to))
         hk_jcur_warn(m, warnings,
                      "certificate %s (%s) expired on %04d-%02d-%02d %02d:%02d:%02d UTC: clients "
                      "will refuse it; renew it and reload",
-                     path, dn, t->year, t->mon, t->day, t->hour, t->min, t->sec);
-    else if (mbedtls_x509_time_is_future(&crt->valid_from))
+                     path, dn, to->year, to->mon, to->day, to->hour, to->min, to->sec);
+    else if (mbedtls_x509_time_is_future(from))
         hk_jcur_warn(m, warnings,
                      "certificate %s (%s) is not valid before %04d-%02d-%02d %02d:%02d:%02d UTC: "
                      "clients will refuse it until then; check the clock or the certificate",
-                     path, dn, t->year, t->mon, t->day, t->hour, t->min, t->sec);
+                     path, dn, from->year, from->mon, from->day, from->hour, from->min, from->sec);
+    else if (days_left < EXPIRY_WARN_DAYS)
+        hk_jcur_warn(m, warnings,
+                     "certificate %s (%s) expires on %04d-%02d-%02d %02d:%02d:%02d UTC, in %.0f "
+                     "day(s): renew it and reload",
+                     path, dn, to->year, to->mon, to->day, to->hour, to->min, to->sec, days_left);
 }
 
 static int check_leaf(const struct hk_jcur *obj, const struct pem *p, const mbedtls_x509_crt *crt,

@@ -176,6 +176,24 @@ static void test_expired_only_warns(void **state)
     unload(&l);
 }
 
+static void test_expiring_soon_warns(void **state)
+{
+    (void)state;
+    const char *dir = pki("tls_expiring");
+    tu_make_cert(dir, "soon", &(struct tu_cert){.subject = "CN=soon.example", .valid_days = 3});
+    tu_make_cert(dir, "later", &(struct tu_cert){.subject = "CN=later.example", .valid_days = 60});
+    struct loaded l;
+    load(dir, "{\"cert\": \"soon.crt\", \"key\": \"soon.key\"}", &l);
+    assert_int_equal(l.rc, 0);
+    expect_line(&l.warnings, "(CN=soon.example) expires on ");
+    expect_line(&l.warnings, ", in 3 day(s): renew it and reload");
+    unload(&l);
+    load(dir, "{\"cert\": \"later.crt\", \"key\": \"later.key\"}", &l);
+    assert_int_equal(l.rc, 0);
+    assert_int_equal(l.warnings.n, 0);
+    unload(&l);
+}
+
 static void test_client_auth_settings(void **state)
 {
     (void)state;
@@ -253,12 +271,12 @@ static void test_references(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_ecdsa_and_rsa), cmocka_unit_test(test_absolute_paths),
-        cmocka_unit_test(test_unreadable_file),     cmocka_unit_test(test_not_pem_and_bad_pem),
-        cmocka_unit_test(test_key_does_not_match),  cmocka_unit_test(test_weak_rsa_refused),
-        cmocka_unit_test(test_expired_only_warns),  cmocka_unit_test(test_client_auth_settings),
-        cmocka_unit_test(test_options_checked),     cmocka_unit_test(test_inline_password_warns),
-        cmocka_unit_test(test_references),
+        cmocka_unit_test(test_valid_ecdsa_and_rsa),   cmocka_unit_test(test_absolute_paths),
+        cmocka_unit_test(test_unreadable_file),       cmocka_unit_test(test_not_pem_and_bad_pem),
+        cmocka_unit_test(test_key_does_not_match),    cmocka_unit_test(test_weak_rsa_refused),
+        cmocka_unit_test(test_expired_only_warns),    cmocka_unit_test(test_expiring_soon_warns),
+        cmocka_unit_test(test_client_auth_settings),  cmocka_unit_test(test_options_checked),
+        cmocka_unit_test(test_inline_password_warns), cmocka_unit_test(test_references),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 char *tu_read_file(const char *path, size_t *len)
 {
@@ -159,6 +160,20 @@ static void set_names(mbedtls_x509write_cert *w, const char *dir, const struct t
     mbedtls_x509write_crt_set_issuer_key(w, c->issuer ? ikey : key);
 }
 
+static void set_validity(mbedtls_x509write_cert *w, const struct tu_cert *c)
+{
+    char from[16] = "20200101000000", to[16] = "20491231235959";
+    if (c->expired) {
+        snprintf(from, sizeof from, "20010101000000");
+        snprintf(to, sizeof to, "20011231235959");
+    } else if (c->valid_days) {
+        time_t now = time(NULL), yesterday = now - 86400, end = now + c->valid_days * 86400;
+        strftime(from, sizeof from, "%Y%m%d%H%M%S", gmtime(&yesterday));
+        strftime(to, sizeof to, "%Y%m%d%H%M%S", gmtime(&end));
+    }
+    assert_int_equal(mbedtls_x509write_crt_set_validity(w, from, to), 0);
+}
+
 void tu_make_cert(const char *dir, const char *name, const struct tu_cert *c)
 {
     mbedtls_pk_context key, ikey;
@@ -177,10 +192,7 @@ void tu_make_cert(const char *dir, const char *name, const struct tu_cert *c)
     mbedtls_x509write_crt_set_md_alg(&w, MBEDTLS_MD_SHA256);
     assert_int_equal(mbedtls_mpi_lset(&serial, next_serial++), 0);
     assert_int_equal(mbedtls_x509write_crt_set_serial(&w, &serial), 0);
-    assert_int_equal(
-        mbedtls_x509write_crt_set_validity(&w, c->expired ? "20010101000000" : "20200101000000",
-                                           c->expired ? "20011231235959" : "20491231235959"),
-        0);
+    set_validity(&w, c);
     set_names(&w, dir, c, &key, &ikey, &icrt);
     assert_int_equal(mbedtls_x509write_crt_set_basic_constraints(&w, c->ca, -1), 0);
     if (c->san) {

@@ -22,9 +22,10 @@ struct tu_cert {
     const char *san;     /* one DNS subjectAltName, or NULL */
     bool rsa;            /* an RSA key of rsa_bits (default 2048) instead of ECDSA P-256 */
     unsigned rsa_bits;
-    bool ca;            /* a CA certificate (basicConstraints CA:TRUE) */
-    bool expired;       /* valid in 2001 only */
-    const char *issuer; /* name of an earlier tu_make_cert pair in the same dir; NULL: self */
+    bool ca;             /* a CA certificate (basicConstraints CA:TRUE) */
+    bool expired;        /* valid in 2001 only */
+    unsigned valid_days; /* > 0: valid from yesterday until this many days from now */
+    const char *issuer;  /* name of an earlier tu_make_cert pair in the same dir; NULL: self */
 };
 
 /* A DRBG for test code (mbedTLS's f_rng signature), seeded on first use. */
