@@ -424,41 +424,47 @@ static bool contains(const struct hk_buf *hay, const uint8_t *needle, size_t n)
     return false;
 }
 
-static void test_ticket_resumes(void **state)
+/* A full handshake, then one resumed with its ticket: the second sends no certificate and
+ * still knows the client's verified subject (want_subject, or NULL). */
+static void resume(const char *tls, const char *client_cert, const char *want_subject)
 {
-    (void)state;
     char path[1024];
-    struct hk_tls_server *t = context(default_tls);
+    struct hk_tls_server *t = context(tls);
     mbedtls_x509_crt cert;
     mbedtls_ssl_session saved;
     mbedtls_x509_crt_init(&cert);
     mbedtls_ssl_session_init(&saved);
     snprintf(path, sizeof path, "%s/server.crt", dir);
     assert_int_equal(mbedtls_x509_crt_parse_file(&cert, path), 0);
-
-    struct server sv = {0};
-    struct client c;
-    assert_int_equal(hk_tls_session_new(t, &sv.s), 0);
-    client_open(&c, &(struct client_opts){0});
-    assert_int_equal(handshake(&sv, &c, 0), 0);
-    assert_true(contains(&c.from_server, cert.raw.p, cert.raw.len)); /* full: cert sent */
-    assert_int_equal(mbedtls_ssl_get_session(&c.ssl, &saved), 0);
-    client_close(&c);
-    server_close(&sv);
-
-    memset(&sv, 0, sizeof sv);
-    assert_int_equal(hk_tls_session_new(t, &sv.s), 0);
-    client_open(&c, &(struct client_opts){0});
-    assert_int_equal(mbedtls_ssl_set_session(&c.ssl, &saved), 0);
-    assert_int_equal(handshake(&sv, &c, 0), 0);
-    assert_true(sv.established);
-    assert_false(contains(&c.from_server, cert.raw.p, cert.raw.len)); /* resumed: no cert */
-    client_close(&c);
-    server_close(&sv);
-
+    for (int round = 0; round < 2; round++) {
+        struct server sv = {0};
+        struct client c;
+        assert_int_equal(hk_tls_session_new(t, &sv.s), 0);
+        client_open(&c, &(struct client_opts){.cert = client_cert});
+        if (round == 1)
+            assert_int_equal(mbedtls_ssl_set_session(&c.ssl, &saved), 0);
+        assert_int_equal(handshake(&sv, &c, 0), 0);
+        assert_true(sv.established);
+        /* the certificate goes out in the full handshake only */
+        assert_int_equal(contains(&c.from_server, cert.raw.p, cert.raw.len), round == 0);
+        if (want_subject)
+            assert_string_equal(hk_tls_session_subject(sv.s), want_subject);
+        else
+            assert_null(hk_tls_session_subject(sv.s));
+        if (round == 0)
+            assert_int_equal(mbedtls_ssl_get_session(&c.ssl, &saved), 0);
+        client_close(&c);
+        server_close(&sv);
+    }
     mbedtls_ssl_session_free(&saved);
     mbedtls_x509_crt_free(&cert);
     hk_tls_server_release(t);
+}
+
+static void test_ticket_resumes(void **state)
+{
+    (void)state;
+    resume(default_tls, NULL, NULL);
 }
 
 static void sni_picks(const char *hostname, const char *want_subject)
@@ -538,6 +544,12 @@ static void test_client_certificates(void **state)
     server_close(&sv);
 }
 
+static void test_ticket_resumes_with_the_client_subject(void **state)
+{
+    (void)state;
+    resume(mtls_required, "client", "CN=sender.example, O=Sender");
+}
+
 static int make_pki(void **state)
 {
     (void)state;
@@ -571,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_ticket_resumes),
         cmocka_unit_test(test_sni_chooses_the_certificate),
         cmocka_unit_test(test_client_certificates),
+        cmocka_unit_test(test_ticket_resumes_with_the_client_subject),
     };
     return cmocka_run_group_tests(tests, make_pki, NULL);
 }
