@@ -92,7 +92,7 @@ static int parse_listener(struct hk_conf *c, const struct hk_jcur *el, struct hk
     rc |= parse_address(el, "address", &l->address, &l->sa, &l->salen);
     rc |= hk_jconf_bool(el, "proxy_protocol", &l->proxy_protocol);
     if (tls.val)
-        rc |= hk_tls_server_parse(&tls, c->dir, &l->tls);
+        rc |= hk_tls_server_parse(&tls, c->dir, &c->warnings, &l->tls);
     return rc;
 }
 
@@ -115,6 +115,9 @@ static int parse_listeners(struct hk_conf *c, const struct hk_jcur *root)
     for (size_t i = 0; i < n; i++) {
         struct hk_jcur el = hk_jcur_element(&arr, i);
         rc |= parse_listener(c, &el, &c->listen[i]);
+        for (size_t j = 0; j < i && c->listen[i].address; j++)
+            if (c->listen[j].address && strcmp(c->listen[i].address, c->listen[j].address) == 0)
+                c->listen[i].ordinal++;
         bool any_port = ((const struct sockaddr_in *)&c->listen[i].sa)->sin_port == 0;
         for (size_t j = 0; j < i && !rc && !any_port; j++)
             if (strcmp(c->listen[i].address, c->listen[j].address) == 0)
@@ -288,6 +291,26 @@ static int hash_files(struct hk_conf *c)
     return 0;
 }
 
+/* A source that requires client certificates can only be reached through a listener that
+ * asks for them. */
+static int check_client_certs(const struct hk_conf *c, const struct hk_jcur *root)
+{
+    struct hk_jcur arr = hk_jcur_member(root, "sources");
+    for (size_t i = 0; i < c->nlisten; i++)
+        if (c->listen[i].tls && hk_tls_server_asks_client_cert(c->listen[i].tls))
+            return 0;
+    int rc = 0;
+    for (size_t i = 0; i < c->nsources; i++) {
+        if (!c->sources[i].require_client_cert)
+            continue;
+        struct hk_jcur el = hk_jcur_element(&arr, i);
+        struct hk_jcur m = hk_jcur_member(&el, "require_client_cert");
+        rc = hk_jcur_error(&m, "no listener asks for client certificates, so every request "
+                               "would be refused: add \"client_ca\" to a listener's \"tls\"");
+    }
+    return rc;
+}
+
 static int parse_main(struct hk_conf *c)
 {
     struct hk_jcur root = hk_jcur_root(&c->main);
@@ -304,6 +327,8 @@ static int parse_main(struct hk_conf *c)
     rc |= parse_store(c, &root);
     rc |= parse_admin_log(c, &root);
     rc |= parse_misc(c, &root);
+    if (rc == 0)
+        rc = check_client_certs(c, &root);
     return rc ? HK_ECONF : 0;
 }
 
@@ -343,7 +368,7 @@ void hk_conf_free(struct hk_conf *c)
     if (!c)
         return;
     for (size_t i = 0; i < c->nlisten; i++)
-        hk_tls_server_free(c->listen[i].tls);
+        hk_tls_server_release(c->listen[i].tls);
     free(c->listen);
     for (size_t i = 0; i < c->nsources; i++)
         hk_source_free(&c->sources[i]);
@@ -354,8 +379,18 @@ void hk_conf_free(struct hk_conf *c)
     free(c->plugin_dir);
     free(c->hash);
     hk_jdoc_free(&c->main);
+    hk_diags_free(&c->warnings);
     free(c->dir);
     free(c);
+}
+
+const struct hk_listen_conf *hk_conf_listener(const struct hk_conf *c, const char *address,
+                                              unsigned ordinal)
+{
+    for (size_t i = 0; i < c->nlisten; i++)
+        if (c->listen[i].ordinal == ordinal && strcmp(c->listen[i].address, address) == 0)
+            return &c->listen[i];
+    return NULL;
 }
 
 const struct hk_source *hk_conf_source_by_path(const struct hk_conf *c, const char *path, size_t n)

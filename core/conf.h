@@ -30,10 +30,12 @@ struct hk_limits {
 
 struct hk_listen_conf {
     const char *address; /* as written, e.g. "127.0.0.1:8080" or "[::1]:8443" */
+    unsigned ordinal;    /* how many listeners before it have the same address (":0" ones) */
+    bool admin;          /* the admin API's listener: plain HTTP, not in "listen" */
     struct sockaddr_storage sa;
     socklen_t salen;
     bool proxy_protocol;
-    struct hk_tls_server *tls; /* owned; NULL for plain HTTP */
+    struct hk_tls_server *tls; /* one reference; NULL for plain HTTP */
 };
 
 enum hk_durability { HK_DURABLE_FSYNC, HK_DURABLE_OS, HK_DURABLE_OFF };
@@ -96,13 +98,19 @@ struct hk_conf {
     bool access_log;
     int64_t shutdown_timeout_ms;
     int64_t reload_drain_timeout_ms;
-    uint32_t inline_secrets; /* how many secrets were given inline (warned at start) */
+    uint32_t inline_secrets;  /* how many secrets were given inline (warned at start) */
+    struct hk_diags warnings; /* valid but worth a look (e.g. an expired certificate) */
 };
 
 /* Loads dir/hookd.json and every dir/plugins.d/NAME.json. 0 with *out set, or HK_ECONF (or a
  * negated errno) with every problem in diags; nothing to free on failure. */
 int hk_conf_load(const char *dir, struct hk_diags *diags, struct hk_conf **out);
 void hk_conf_free(struct hk_conf *c);
+
+/* The listener with that address and ordinal (see hk_listen_conf), or NULL. A socket kept
+ * across a reload finds its current settings this way. */
+const struct hk_listen_conf *hk_conf_listener(const struct hk_conf *c, const char *address,
+                                              unsigned ordinal);
 
 /* The source whose path is path[0..n) (exact match, query string already removed), or
  * NULL. */

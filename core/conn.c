@@ -6,6 +6,8 @@
 #include "proxy_proto.h"
 #include "response.h"
 #include "server.h"
+#include "tls.h"
+#include "tls_session.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,7 @@ static void handle_closed_cb(uv_handle_t *h)
         hk_buf_free(&c->pending);
         hk_buf_free(&c->out);
         hk_buf_free(&c->wbuf);
+        hk_tls_session_free(c->tls);
         free(c);
         io->nalive--;
         hk_io_conn_gone(io);
@@ -43,6 +46,11 @@ static void release_gen(struct hk_conn *c)
 bool hk_conn_closed(const struct hk_conn *c)
 {
     return c->phase == HK_CONN_CLOSED;
+}
+
+const char *hk_conn_client_subject(const struct hk_conn *c)
+{
+    return c->tls ? hk_tls_session_subject(c->tls) : NULL;
 }
 
 void hk_conn_close(struct hk_conn *c)
@@ -124,24 +132,37 @@ static void write_cb(uv_write_t *req, int status)
     flush(c);
 }
 
+/* The bytes for the socket: the answers themselves, or the TLS records that carry them
+ * (then a close_notify when the connection closes after them). */
+static struct hk_buf *wire(struct hk_conn *c)
+{
+    if (!c->tls)
+        return &c->out;
+    hk_tls_session_write(c->tls, &c->out); /* a failed session keeps only its alert to send */
+    if (c->close_after_write)
+        hk_tls_session_close(c->tls);
+    return hk_tls_session_output(c->tls);
+}
+
 static void flush(struct hk_conn *c)
 {
     if (c->writing || c->phase == HK_CONN_CLOSED)
         return;
-    if (c->out.len) {
-        uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+    struct hk_buf *w = wire(c);
+    if (w->len) {
+        uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)w->len);
         int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
         if (n < 0 && n != UV_EAGAIN) {
             hk_conn_close(c);
             return;
         }
-        hk_buf_consume(&c->out, n > 0 ? (size_t)n : 0);
+        hk_buf_consume(w, n > 0 ? (size_t)n : 0);
     }
-    if (c->out.len) {
-        struct hk_buf t = c->wbuf; /* swap: out keeps collecting while wbuf is written */
-        c->wbuf = c->out;
-        c->out = t;
-        c->out.len = 0;
+    if (w->len) {
+        struct hk_buf t = c->wbuf; /* swap: w keeps collecting while wbuf is written */
+        c->wbuf = *w;
+        *w = t;
+        w->len = 0;
         uv_buf_t b = uv_buf_init((char *)c->wbuf.data, (unsigned)c->wbuf.len);
         c->wreq.data = c;
         c->writing = true;
@@ -305,6 +326,66 @@ static bool proxy_header(struct hk_conn *c, const uint8_t **p, size_t *n)
     return true;
 }
 
+static void tls_established(struct hk_conn *c)
+{
+    char about[160];
+    const char *subject = hk_tls_session_subject(c->tls);
+    hk_tls_session_describe(c->tls, about, sizeof about);
+    hk_log(HK_LOG_DEBUG, "TLS established", HK_S("peer", c->peer_text), HK_S("session", about),
+           HK_S("client_cert", subject ? subject : "-"));
+    arm(c, c->limits.header_timeout_ms); /* the handshake is over: now the request must come */
+}
+
+/* The alert mbedTLS wrote goes out, then the connection closes. */
+static void tls_failed(struct hk_conn *c)
+{
+    char why[160];
+    hk_tls_session_error(c->tls, why, sizeof why);
+    hk_log(HK_LOG_INFO,
+           hk_tls_session_established(c->tls) ? "TLS connection failed" : "TLS handshake failed",
+           HK_S("peer", c->peer_text), HK_S("reason", why));
+    c->close_after_write = true;
+}
+
+/* On a TLS connection the bytes read are records: the handshake runs first, then the
+ * plaintext they carry goes to the parser, one record at a time. */
+static void tls_input(struct hk_conn *c, const uint8_t *p, size_t n)
+{
+    uint8_t *plain = c->io->plainbuf;
+    size_t len = 0;
+    if (hk_tls_session_feed(c->tls, p, n)) {
+        hk_conn_close(c);
+        return;
+    }
+    while (c->phase != HK_CONN_CLOSED && c->phase != HK_CONN_LINGER) {
+        switch (hk_tls_session_read(c->tls, plain, sizeof c->io->plainbuf, &len)) {
+        case HK_TLS_DATA:
+            process(c, plain, len);
+            break;
+        case HK_TLS_ESTABLISHED:
+            tls_established(c);
+            break;
+        case HK_TLS_NEED_MORE:
+            return;
+        case HK_TLS_CLOSED:
+            hk_conn_close(c); /* like an EOF: an answer in progress is discarded */
+            return;
+        case HK_TLS_ERROR:
+            tls_failed(c);
+            return;
+        }
+    }
+}
+
+/* What came off the socket, after the PROXY header: plaintext, or TLS records. */
+static void transport_input(struct hk_conn *c, const uint8_t *p, size_t n)
+{
+    if (c->tls)
+        tls_input(c, p, n);
+    else
+        process(c, p, n);
+}
+
 static void input(struct hk_conn *c, const uint8_t *p, size_t n)
 {
     if (c->await_proxy) {
@@ -313,11 +394,11 @@ static void input(struct hk_conn *c, const uint8_t *p, size_t n)
         struct hk_buf rest = c->pending; /* what followed the header */
         memset(&c->pending, 0, sizeof c->pending);
         if (rest.len)
-            process(c, rest.data, rest.len);
+            transport_input(c, rest.data, rest.len);
         hk_buf_free(&rest);
         return;
     }
-    process(c, p, n);
+    transport_input(c, p, n);
 }
 
 /* After an asynchronous answer: parse what was pipelined meanwhile, then read on. */
@@ -375,17 +456,40 @@ static void refuse(struct hk_listener *l)
     uv_close((uv_handle_t *)t, (uv_close_cb)free);
 }
 
+/* A connection on io for a listener configured as lc, with its TLS session if lc has TLS. */
+static struct hk_conn *conn_new(struct hk_io *io, const struct hk_listen_conf *lc)
+{
+    struct hk_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    if ((lc->tls && hk_tls_session_new(lc->tls, &c->tls) != 0) ||
+        uv_tcp_init(&io->loop, &c->tcp) != 0) {
+        hk_tls_session_free(c->tls);
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The listener's settings come from the current configuration, so that after a reload a
+ * kept socket serves new connections with the new certificates. */
 void hk_conn_accept(struct hk_listener *l)
 {
+    static const struct hk_listen_conf admin = {.admin = true}; /* plain HTTP, no PROXY */
     struct hk_io *io = l->io;
+    const struct hk_listen_conf *lc =
+        l->admin ? &admin : hk_conf_listener(io->gen->conf, l->address, l->ordinal);
+    if (!lc) { /* the listener is leaving the configuration: its socket is about to close */
+        refuse(l);
+        return;
+    }
     if (atomic_fetch_add(&io->server->nconns, 1) >= io->gen->conf->limits.max_connections) {
         atomic_fetch_sub(&io->server->nconns, 1);
         refuse(l);
         return;
     }
-    struct hk_conn *c = calloc(1, sizeof *c);
-    if (!c || uv_tcp_init(&io->loop, &c->tcp) != 0) {
-        free(c);
+    struct hk_conn *c = conn_new(io, lc);
+    if (!c) {
         atomic_fetch_sub(&io->server->nconns, 1);
         refuse(l);
         return;
@@ -393,6 +497,7 @@ void hk_conn_accept(struct hk_listener *l)
     uv_tcp_t *t = &c->tcp;
     if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)t) != 0) {
         atomic_fetch_sub(&io->server->nconns, 1);
+        hk_tls_session_free(c->tls);
         uv_close((uv_handle_t *)t, (uv_close_cb)free); /* tcp is c's first member */
         return;
     }
@@ -418,6 +523,7 @@ void hk_conn_accept(struct hk_listener *l)
     io->nconns++;
     io->nalive++;
     c->phase = HK_CONN_IDLE;
-    arm(c, c->limits.header_timeout_ms); /* a new connection must start talking soon */
+    /* A new connection must start talking soon; a TLS one must finish its handshake. */
+    arm(c, c->tls ? hk_tls_server_handshake_ms(lc->tls) : c->limits.header_timeout_ms);
     set_reading(c, true);
 }

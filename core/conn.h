@@ -17,6 +17,7 @@
 #include <uv.h>
 
 struct hk_conn;
+struct hk_tls_session;
 
 /* What a listener does with requests (ingress.c for sources, admin.c for the admin API). */
 struct hk_conn_handler {
@@ -51,9 +52,10 @@ struct hk_conn {
     char peer_text[HK_ADDR_STRLEN];
     struct hk_http http;
     enum hk_conn_phase phase;
-    struct hk_buf pending; /* received, not yet parsed (while a request is busy) */
-    struct hk_buf out;     /* answers waiting to be written */
-    struct hk_buf wbuf;    /* answers being written */
+    struct hk_tls_session *tls; /* owned; NULL on a plain listener */
+    struct hk_buf pending;      /* received (plaintext), not yet parsed (while a request is busy) */
+    struct hk_buf out;          /* answers waiting to be written (plaintext) */
+    struct hk_buf wbuf;         /* bytes being written to the socket */
     uv_write_t wreq;
     bool writing;
     bool close_after_write;
@@ -93,5 +95,8 @@ void hk_conn_respond(struct hk_conn *c, const struct hk_response *r);
 void hk_conn_close(struct hk_conn *c);
 /* True when c has been closed (its answer is then discarded). */
 bool hk_conn_closed(const struct hk_conn *c);
+/* The subject of the client certificate that came with this TLS connection and verified
+ * against the listener's client_ca, or NULL. Borrowed: valid while c is. */
+const char *hk_conn_client_subject(const struct hk_conn *c);
 
 #endif

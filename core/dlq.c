@@ -97,8 +97,8 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
         const char *eq = memchr(query + start, '=', i - start);
         char key[32], value[HK_DLQ_VALUE_MAX];
         size_t kl, vl;
-        if (eq && (hk_form_decode((const uint8_t *)query + start, (size_t)(eq - query - start),
-                                  key, sizeof key, &kl) ||
+        if (eq && (hk_form_decode((const uint8_t *)query + start, (size_t)(eq - query - start), key,
+                                  sizeof key, &kl) ||
                    hk_form_decode((const uint8_t *)eq + 1, (size_t)(query + i - eq - 1), value,
                                   sizeof value, &vl))) {
             snprintf(err, cap, "a query parameter is badly encoded or too long");

@@ -46,6 +46,24 @@ static bool client_allowed(struct hk_conn *c, const struct hk_source *s,
     return false;
 }
 
+/* A source with "require_client_cert" only takes requests whose TLS connection came with a
+ * client certificate that verified (and, with "client_subjects", one of those). */
+static bool client_cert_allowed(const struct hk_conn *c, const struct hk_source *s)
+{
+    const char *subject = hk_conn_client_subject(c);
+    if (!s->require_client_cert || (subject && hk_source_accepts_subject(s, subject)))
+        return true;
+    if (subject)
+        hk_log(HK_LOG_WARN, "client certificate not allowed for this source",
+               HK_S("source", s->name), HK_S("client_cert", subject), HK_S("peer", c->peer_text),
+               HK_S("fix", "add the subject to the source's \"client_subjects\""));
+    else
+        hk_log(HK_LOG_WARN, "request without a verified client certificate refused",
+               HK_S("source", s->name), HK_S("peer", c->peer_text),
+               HK_S("tls", c->tls ? "yes" : "no"));
+    return false;
+}
+
 static bool ingress_head(struct hk_conn *c, struct hk_request *req)
 {
     const struct hk_source *s = hk_conf_source_by_path(c->gen->conf, req->path, req->path_len);
@@ -57,6 +75,8 @@ static bool ingress_head(struct hk_conn *c, struct hk_request *req)
         return refuse(c, 405, "Allow: POST\r\n");
     if (!client_allowed(c, s, req, &status))
         return refuse(c, status, NULL);
+    if (!client_cert_allowed(c, s))
+        return refuse(c, 403, NULL);
     const struct hk_header *ct = hk_header_find(req->headers, req->nheaders, "content-type");
     if (!ct || !hk_source_accepts(s, ct->value, ct->value_len))
         return refuse(c, 415, NULL);

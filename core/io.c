@@ -55,6 +55,8 @@ int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc
     }
     l->io = io;
     l->handler = handler;
+    l->ordinal = lc->ordinal;
+    l->admin = lc->admin;
     l->proxy_protocol = lc->proxy_protocol;
     l->tcp.data = l;
     int rc = uv_tcp_init(&io->loop, &l->tcp);

@@ -10,6 +10,7 @@
 #include "counters.h"
 #include "gen.h"
 #include "task.h"
+#include "tls_session.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -25,7 +26,9 @@ struct hk_conn_handler;
 struct hk_listener {
     uv_tcp_t tcp; /* tcp.data is the listener */
     struct hk_io *io;
-    char *address; /* owned; the key that ties it to the configuration */
+    char *address; /* owned; with ordinal, the key that ties it to the configuration */
+    unsigned ordinal;
+    bool admin; /* the admin listener: its settings are fixed, not looked up in "listen" */
     const struct hk_conn_handler *handler;
     bool proxy_protocol; /* connections start with a PROXY protocol header */
     bool closing;
@@ -47,11 +50,12 @@ struct hk_io {
     bool stopping;
     bool finished;
     uv_timer_t stop_timer;
-    struct hk_buf scratch;        /* reusable buffer for building answers on this thread */
-    struct hk_counters counters;  /* written by this thread only, read by /metrics */
-    char date[40];                /* cached "Date" header value */
-    uint64_t date_at;             /* uv_now when date was formatted */
-    uint8_t readbuf[HK_READ_BUF]; /* one read at a time per loop, shared by its connections */
+    struct hk_buf scratch;              /* reusable buffer for building answers on this thread */
+    struct hk_counters counters;        /* written by this thread only, read by /metrics */
+    char date[40];                      /* cached "Date" header value */
+    uint64_t date_at;                   /* uv_now when date was formatted */
+    uint8_t readbuf[HK_READ_BUF];       /* one read at a time per loop, shared by its connections */
+    uint8_t plainbuf[HK_TLS_PLAIN_MAX]; /* one decrypted TLS record at a time, likewise */
 };
 
 /* Opens a listening socket for addr with SO_REUSEPORT (and IPV6_V6ONLY for IPv6). Returns

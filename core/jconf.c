@@ -142,18 +142,31 @@ static void position(const struct hk_jcur *c, int *line, int *col)
     hk_json_position(c->doc->text, c->doc->len, off, line, col);
 }
 
-int hk_jcur_error(const struct hk_jcur *c, const char *fmt, ...)
+static void report(const struct hk_jcur *c, struct hk_diags *to, const char *fmt, va_list ap)
 {
     char path[JCONF_PATH_MAX], text[1024];
     int line, col;
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
     hk_jcur_path(c, path, sizeof path);
     position(c, &line, &col);
-    hk_diags_addf(c->doc->diags, "%s:%d:%d: %s: %s", c->doc->name, line, col, path, text);
+    hk_diags_addf(to, "%s:%d:%d: %s: %s", c->doc->name, line, col, path, text);
+}
+
+int hk_jcur_error(const struct hk_jcur *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(c, c->doc->diags, fmt, ap);
+    va_end(ap);
     return HK_ECONF;
+}
+
+void hk_jcur_warn(const struct hk_jcur *c, struct hk_diags *warnings, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report(c, warnings, fmt, ap);
+    va_end(ap);
 }
 
 static size_t edit_distance(const char *a, const char *b)

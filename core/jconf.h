@@ -45,6 +45,10 @@ struct hk_jcur hk_jcur_element(const struct hk_jcur *arr, size_t index);
  * so callers can write `return hk_jcur_error(...)`. */
 int hk_jcur_error(const struct hk_jcur *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Like hk_jcur_error, but the line goes to warnings: something works yet deserves a look
+ * (an expired certificate, an inline password). The configuration stays valid. */
+void hk_jcur_warn(const struct hk_jcur *c, struct hk_diags *warnings, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Writes the key path ("sources[0].verify") into out. */
 void hk_jcur_path(const struct hk_jcur *c, char *out, size_t cap);
 

@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Over TLS, answers also tell browsers to stay on HTTPS and not to sniff types: webhook
+ * senders ignore both, but a scanner rightly expects them of an HTTPS endpoint. */
+#define TLS_HEADERS                                                                                \
+    "Strict-Transport-Security: max-age=31536000\r\nX-Content-Type-Options: nosniff\r\n"
+
 /* Reason phrase and the short code error bodies carry. */
 static const struct status {
     int code;
@@ -57,15 +62,25 @@ void hk_response_error_body(struct hk_response *r)
     r->body_len = (size_t)n;
 }
 
+/* One line per answer; a request that came with a verified client certificate also says
+ * whose it was. */
 static void access_line(struct hk_conn *c, const struct hk_response *r)
 {
     const struct hk_request *req = &c->http.req;
     uint64_t dur = uv_now(&c->io->loop) - c->started_ms;
-    hk_log(HK_LOG_INFO, "access", HK_S("peer", c->peer_text),
-           HK_S("method", req->path ? llhttp_method_name((llhttp_method_t)req->method) : "-"),
-           HK_SN("path", req->path ? req->path : "-", req->path ? req->path_len : 1),
-           HK_I("status", r->status), HK_I("bytes", (int64_t)c->body_len), HK_I("ms", (int64_t)dur),
-           HK_S("source", c->log_source ? c->log_source : "-"));
+    const char *subject = hk_conn_client_subject(c);
+    const struct hk_kv kv[] = {
+        HK_S("peer", c->peer_text),
+        HK_S("method", req->path ? llhttp_method_name((llhttp_method_t)req->method) : "-"),
+        HK_SN("path", req->path ? req->path : "-", req->path ? req->path_len : 1),
+        HK_I("status", r->status),
+        HK_I("bytes", (int64_t)c->body_len),
+        HK_I("ms", (int64_t)dur),
+        HK_S("source", c->log_source ? c->log_source : "-"),
+        HK_S("client_cert", subject),
+    };
+    size_t n = sizeof kv / sizeof kv[0];
+    hk_log_kv(HK_LOG_INFO, "access", kv, subject ? n : n - 1);
 }
 
 void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool close)
@@ -73,10 +88,11 @@ void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool clos
     struct hk_buf *o = &c->out;
     hk_buf_printf(o,
                   "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
-                  "Content-Length: %zu\r\n%s%s\r\n",
+                  "Content-Length: %zu\r\n%s%s%s\r\n",
                   r->status, hk_status_text(r->status), hk_io_date(c->io),
                   r->content_type ? r->content_type : "application/json", r->body_len,
-                  close ? "Connection: close\r\n" : "", r->extra_headers ? r->extra_headers : "");
+                  close ? "Connection: close\r\n" : "", c->tls ? TLS_HEADERS : "",
+                  r->extra_headers ? r->extra_headers : "");
     if (r->body_len)
         hk_buf_append(o, r->body, r->body_len);
     char status[8];

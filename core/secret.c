@@ -123,12 +123,23 @@ int hk_secrets_load(const struct hk_jcur *verify, const char *confdir, struct hk
     return 0;
 }
 
+int hk_secret_load(const struct hk_jcur *el, const char *confdir, struct hk_secret *out)
+{
+    return load_one(out, el, confdir, 0);
+}
+
+void hk_secret_wipe(struct hk_secret *s)
+{
+    if (s->bytes)
+        mbedtls_platform_zeroize(s->bytes, s->len);
+    free(s->bytes);
+    s->bytes = NULL;
+    s->len = 0;
+}
+
 void hk_secrets_free(struct hk_secret *s, size_t n)
 {
-    for (size_t i = 0; s && i < n; i++) {
-        if (s[i].bytes)
-            mbedtls_platform_zeroize(s[i].bytes, s[i].len);
-        free(s[i].bytes);
-    }
+    for (size_t i = 0; s && i < n; i++)
+        hk_secret_wipe(&s[i]);
     free(s);
 }

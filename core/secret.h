@@ -27,5 +27,11 @@ struct hk_secret {
 int hk_secrets_load(const struct hk_jcur *verify, const char *confdir, struct hk_secret **out,
                     size_t *n);
 void hk_secrets_free(struct hk_secret *s, size_t n);
+/* Reads one {"env"|"file"|"value": ...} object at el into *out (which the caller zeroes
+ * first). 0, or HK_ECONF with the problem reported; release *out with hk_secret_wipe, also
+ * on error. */
+int hk_secret_load(const struct hk_jcur *el, const char *confdir, struct hk_secret *out);
+/* Wipes and frees the bytes of one secret loaded by hk_secret_load. */
+void hk_secret_wipe(struct hk_secret *s);
 
 #endif

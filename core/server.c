@@ -168,8 +168,10 @@ static void watchdog_cb(uv_timer_t *t)
     hk_dispatch_watchdog(&s->dispatch);
 }
 
-static void warn_inline(const struct hk_conf *c)
+static void warn_conf(const struct hk_conf *c)
 {
+    for (size_t i = 0; i < c->warnings.n && i < c->warnings.cap; i++)
+        hk_log(HK_LOG_WARN, "configuration warning", HK_S("warning", c->warnings.lines[i]));
     if (c->inline_secrets)
         hk_log(HK_LOG_WARN, "secrets are written inline in hookd.json",
                HK_I("count", c->inline_secrets),
@@ -281,7 +283,7 @@ int hk_server_run(const char *confdir)
     if (!conf || hk_runtime_dir_create() != 0)
         return 1;
     hk_log_configure((enum hk_log_level)conf->log_level, (enum hk_log_format)conf->log_format);
-    warn_inline(conf);
+    warn_conf(conf);
     int rc = init_server(&s, conf);
     if (rc == 0)
         rc = open_core(&s, conf);

@@ -50,6 +50,8 @@ int hk_server_check(const char *confdir)
     printf("hookd: configuration %s is valid (hash %s): %zu listener(s), %zu source(s), %zu "
            "plugin instance(s)\n",
            conf->dir, conf->hash, conf->nlisten, conf->nsources, conf->ninstances);
+    for (size_t i = 0; i < conf->warnings.n && i < conf->warnings.cap; i++)
+        printf("hookd: warning: %s\n", conf->warnings.lines[i] ? conf->warnings.lines[i] : "?");
     if (conf->inline_secrets)
         printf("hookd: warning: %u secret(s) written inline; move them to the environment or a "
                "file\n",

@@ -83,7 +83,7 @@ int hk_server_open_listeners(struct hk_server *s)
     if (rc || !c->admin_address)
         return rc;
     struct hk_listen_conf admin = {
-        .address = c->admin_address, .sa = c->admin_sa, .salen = c->admin_salen};
+        .address = c->admin_address, .sa = c->admin_sa, .salen = c->admin_salen, .admin = true};
     rc = hk_server_probe_free(&admin);
     if (rc == 0)
         rc = hk_server_listen_fds(&admin, 1, fds, "admin listening");

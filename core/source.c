@@ -9,6 +9,8 @@
 
 #define SPEC_SEPARATOR    " | "
 #define CONTENT_TYPES_MAX 16
+#define SUBJECTS_MAX      256
+#define DN_MAX            512
 
 static const char *const source_keys[] = {"name",
                                           "path",
@@ -18,6 +20,7 @@ static const char *const source_keys[] = {"name",
                                           "event",
                                           "content_types",
                                           "require_client_cert",
+                                          "client_subjects",
                                           NULL};
 static const char *const event_keys[] = {"id", "type", "created", "created_unit", NULL};
 
@@ -145,6 +148,37 @@ static int parse_content_types(const struct hk_jcur *src, struct hk_source *s)
     return dup_list(list, &s->content_types);
 }
 
+static int parse_subjects(const struct hk_jcur *src, struct hk_source *s)
+{
+    struct hk_jcur arr = hk_jcur_member(src, "client_subjects");
+    size_t n = 0;
+    if (!arr.val)
+        return 0;
+    if (hk_jconf_array(&arr, &n))
+        return HK_ECONF;
+    if (!s->require_client_cert)
+        return hk_jcur_error(&arr, "only applies with \"require_client_cert\": true: add it, or "
+                                   "remove \"client_subjects\"");
+    if (n == 0 || n > SUBJECTS_MAX)
+        return hk_jcur_error(&arr, "give 1 to %d subjects, e.g. [\"CN=sender.example, O=Example\"]",
+                             SUBJECTS_MAX);
+    const char **list = calloc(n + 1, sizeof *list);
+    if (!list)
+        return HK_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct hk_jcur el = hk_jcur_element(&arr, i);
+        list[i] = json_string_value(el.val);
+        if (!list[i] || !strchr(list[i], '='))
+            rc = hk_jcur_error(&el, "expected a certificate subject like \"CN=sender.example, "
+                                    "O=Example\" (as `openssl x509 -noout -subject` prints it)");
+    }
+    if (rc == 0)
+        rc = dup_list(list, &s->client_subjects);
+    free(list);
+    return rc;
+}
+
 static int parse_path(const struct hk_jcur *src, struct hk_source *s)
 {
     if (hk_jconf_string(src, "path", true, &s->path))
@@ -192,6 +226,7 @@ int hk_source_parse(const struct hk_jcur *cur, const char *confdir,
     rc |= hk_jconf_string(cur, "name", true, &s->name);
     rc |= parse_path(cur, s);
     rc |= hk_jconf_bool(cur, "require_client_cert", &s->require_client_cert);
+    rc |= parse_subjects(cur, s);
     rc |= parse_addresses(cur, default_trusted, s);
     int vrc = hk_verifier_parse(&verify, confdir, &s->verifier);
     if (vrc == 0) {
@@ -218,6 +253,9 @@ void hk_source_free(struct hk_source *s)
     for (size_t i = 0; s->content_types && s->content_types[i]; i++)
         free(s->content_types[i]);
     free(s->content_types);
+    for (size_t i = 0; s->client_subjects && s->client_subjects[i]; i++)
+        free(s->client_subjects[i]);
+    free(s->client_subjects);
     memset(s, 0, sizeof *s);
 }
 
@@ -229,5 +267,37 @@ bool hk_source_accepts(const struct hk_source *s, const char *ctype, size_t n)
     for (char **t = s->content_types; t && *t; t++)
         if (hk_span_ieq(ctype, media, *t))
             return true;
+    return false;
+}
+
+/* Copies a DN without the spaces around its ',' and '=' separators and at its ends. */
+static void dn_normalise(const char *in, char *out, size_t cap)
+{
+    size_t n = 0;
+    for (const char *p = in; *p && n + 1 < cap;) {
+        const char *run = p;
+        while (*p == ' ')
+            p++;
+        bool cut = run == p || n == 0 || out[n - 1] == ',' || out[n - 1] == '=' || *p == ',' ||
+                   *p == '=' || *p == 0;
+        while (!cut && run < p && n + 1 < cap)
+            out[n++] = *run++;
+        if (*p && n + 1 < cap)
+            out[n++] = *p++;
+    }
+    out[n] = 0;
+}
+
+bool hk_source_accepts_subject(const struct hk_source *s, const char *subject)
+{
+    char want[DN_MAX], have[DN_MAX];
+    if (!s->client_subjects)
+        return true;
+    dn_normalise(subject, have, sizeof have);
+    for (char **p = s->client_subjects; *p; p++) {
+        dn_normalise(*p, want, sizeof want);
+        if (strcmp(want, have) == 0)
+            return true;
+    }
     return false;
 }

@@ -40,7 +40,8 @@ struct hk_source {
     struct hk_field_spec id, type, created;
     int64_t created_scale_ms; /* created value * this = Unix ms */
     char **content_types;     /* owned, NULL-terminated */
-    bool require_client_cert;
+    bool require_client_cert; /* refuse (403) requests without a verified client cert */
+    char **client_subjects;   /* owned, NULL-terminated; NULL: any verified subject */
 };
 
 /* Reads one element of "sources". default_trusted is the top-level trusted_proxies (may be
@@ -53,5 +54,9 @@ int hk_field_spec_parse(const char *text, struct hk_field_spec *spec, const char
 void hk_field_spec_free(struct hk_field_spec *spec);
 /* True if the request's content type (media type part, case-insensitive) is accepted. */
 bool hk_source_accepts(const struct hk_source *s, const char *ctype, size_t n);
+/* True if a client certificate with this subject may call s: any verified one, or one of
+ * "client_subjects". Spaces after ',' and around '=' do not matter, so mbedTLS's
+ * "CN=a, O=b" equals "CN=a,O=b" and openssl's "CN = a, O = b". */
+bool hk_source_accepts_subject(const struct hk_source *s, const char *subject);
 
 #endif

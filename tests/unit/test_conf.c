@@ -155,12 +155,79 @@ static void test_durations(void **state)
     assert_int_not_equal(hk_duration_parse("5w", &ms), 0);
 }
 
+static const char *const open_source =
+    "{\"name\": \"x\", \"path\": \"/p\", \"verify\": {\"scheme\": \"none\"}, "
+    "\"require_client_cert\": true";
+
+static void test_client_cert_sources(void **state)
+{
+    (void)state;
+    char text[4096];
+    struct hk_diags d;
+    struct hk_conf *c = NULL;
+    snprintf(text, sizeof text, "{\"listen\": [{\"address\": \":0\"}], \"sources\": [%s}]}",
+             open_source);
+    assert_int_not_equal(load("mtls_nolistener", text, &d, &c), 0);
+    expect_problem(&d, "sources[0].require_client_cert: no listener asks for client "
+                       "certificates, so every request would be refused: add \"client_ca\"");
+    hk_diags_free(&d);
+
+    snprintf(text, sizeof text,
+             "{\"listen\": [{\"address\": \":0\"}], \"sources\": [{\"name\": \"x\", "
+             "\"path\": \"/p\", \"verify\": {\"scheme\": \"none\"}, \"allow\": [\"10.0.0.1\"], "
+             "\"client_subjects\": [\"CN=a\"]}]}");
+    assert_int_not_equal(load("mtls_subjects_alone", text, &d, &c), 0);
+    expect_problem(&d, "sources[0].client_subjects: only applies with \"require_client_cert\": "
+                       "true");
+    hk_diags_free(&d);
+}
+
+/* Loads a configuration with a plain and a TLS listener on the same ":0" address. */
+static void test_listeners_by_address_and_ordinal(void **state)
+{
+    (void)state;
+    char text[4096];
+    struct hk_diags d;
+    struct hk_conf *c = NULL;
+    snprintf(text, sizeof text,
+             "{\"listen\": [{\"address\": \"127.0.0.1:0\"}, {\"address\": \"127.0.0.1:0\", "
+             "\"tls\": {\"cert\": \"tls/old.crt\", \"key\": \"tls/old.key\", "
+             "\"client_ca\": \"tls/ca.crt\"}}],\n"
+             " \"sources\": [%s, \"client_subjects\": [\"CN=sender.example,O=Sender\"]}]}",
+             open_source);
+    const char *dir = tu_tmpdir("conf_tls");
+    tu_make_cert(dir, "tls/old", &(struct tu_cert){.subject = "CN=old", .expired = true});
+    tu_make_cert(dir, "tls/ca", &(struct tu_cert){.subject = "CN=CA", .ca = true});
+    tu_write_file(dir, "hookd.json", text);
+    memset(&d, 0, sizeof d);
+    assert_int_equal(hk_conf_load(dir, &d, &c), 0);
+    assert_null(hk_conf_listener(c, "127.0.0.1:0", 0)->tls);
+    assert_non_null(hk_conf_listener(c, "127.0.0.1:0", 1)->tls);
+    assert_null(hk_conf_listener(c, "127.0.0.1:0", 2));
+    assert_null(hk_conf_listener(c, "127.0.0.1:1", 0));
+    expect_problem(&c->warnings, "hookd.json:1:");
+    expect_problem(&c->warnings, "listen[1].tls.cert: certificate ");
+    const struct hk_source *s = &c->sources[0];
+    assert_true(hk_source_accepts_subject(s, "CN=sender.example, O=Sender"));
+    assert_true(hk_source_accepts_subject(s, " CN = sender.example ,O= Sender "));
+    assert_false(hk_source_accepts_subject(s, "CN=sender.example, O=Sender, OU=x"));
+    assert_false(hk_source_accepts_subject(s, "CN=sender.example, O=Send er"));
+    assert_false(hk_source_accepts_subject(s, "CN=other, O=Sender"));
+    hk_conf_free(c);
+    hk_diags_free(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_valid_with_defaults),   cmocka_unit_test(test_every_problem_listed),
-        cmocka_unit_test(test_syntax_error_position), cmocka_unit_test(test_duplicates_refused),
-        cmocka_unit_test(test_inline_secret_counted), cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_valid_with_defaults),
+        cmocka_unit_test(test_every_problem_listed),
+        cmocka_unit_test(test_syntax_error_position),
+        cmocka_unit_test(test_duplicates_refused),
+        cmocka_unit_test(test_inline_secret_counted),
+        cmocka_unit_test(test_durations),
+        cmocka_unit_test(test_client_cert_sources),
+        cmocka_unit_test(test_listeners_by_address_and_ordinal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

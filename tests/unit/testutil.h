@@ -2,6 +2,7 @@
 #ifndef HK_TESTUTIL_H
 #define HK_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Reads a whole file into a NUL-terminated malloc'd buffer (caller frees); fails the test
@@ -14,5 +15,24 @@ const char *tu_data(const char *name);
 const char *tu_tmpdir(const char *name);
 /* Writes text to dir/name, creating parent directories. */
 void tu_write_file(const char *dir, const char *name, const char *text);
+
+/* A certificate for tu_make_cert. */
+struct tu_cert {
+    const char *subject; /* "CN=localhost" */
+    const char *san;     /* one DNS subjectAltName, or NULL */
+    bool rsa;            /* an RSA key of rsa_bits (default 2048) instead of ECDSA P-256 */
+    unsigned rsa_bits;
+    bool ca;             /* a CA certificate (basicConstraints CA:TRUE) */
+    bool expired;        /* valid in 2001 only */
+    unsigned valid_days; /* > 0: valid from yesterday until this many days from now */
+    const char *issuer;  /* name of an earlier tu_make_cert pair in the same dir; NULL: self */
+};
+
+/* A DRBG for test code (mbedTLS's f_rng signature), seeded on first use. */
+int tu_random(void *ctx, unsigned char *out, size_t n);
+
+/* Generates a key and a certificate with mbedTLS and writes them as PEM to dir/NAME.crt and
+ * dir/NAME.key (unencrypted, 0600): test keys are made at test time, never committed. */
+void tu_make_cert(const char *dir, const char *name, const struct tu_cert *c);
 
 #endif
