@@ -83,20 +83,49 @@ static void access_line(struct hk_conn *c, const struct hk_response *r)
     hk_log_kv(HK_LOG_INFO, "access", kv, subject ? n : n - 1);
 }
 
+/* Decimal digits of v into the end of buf; returns where they start. */
+static char *digits(char *end, size_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+static void put(struct hk_buf *o, const char *s)
+{
+    hk_buf_append(o, s, strlen(s));
+}
+
+/* Built with appends, not printf: this runs once per request. */
 void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool close)
 {
     struct hk_buf *o = &c->out;
-    hk_buf_printf(o,
-                  "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
-                  "Content-Length: %zu\r\n%s%s%s\r\n",
-                  r->status, hk_status_text(r->status), hk_io_date(c->io),
-                  r->content_type ? r->content_type : "application/json", r->body_len,
-                  close ? "Connection: close\r\n" : "", c->tls ? TLS_HEADERS : "",
-                  r->extra_headers ? r->extra_headers : "");
+    char num[24], *end = num + sizeof num, *code = digits(end, (size_t)r->status);
+    hk_buf_reserve(o, 256 + r->body_len);
+    put(o, "HTTP/1.1 ");
+    hk_buf_append(o, code, (size_t)(end - code));
+    put(o, " ");
+    put(o, hk_status_text(r->status));
+    put(o, "\r\nDate: ");
+    put(o, hk_io_date(c->io));
+    put(o, "\r\nContent-Type: ");
+    put(o, r->content_type ? r->content_type : "application/json");
+    put(o, "\r\nContent-Length: ");
+    char *len = digits(code, r->body_len); /* reuses num below the status code */
+    hk_buf_append(o, len, (size_t)(code - len));
+    put(o, close ? "\r\nConnection: close\r\n" : "\r\n");
+    if (c->tls)
+        put(o, TLS_HEADERS);
+    if (r->extra_headers)
+        put(o, r->extra_headers);
+    put(o, "\r\n");
     if (r->body_len)
         hk_buf_append(o, r->body, r->body_len);
     char status[8];
-    snprintf(status, sizeof status, "%d", r->status);
+    memcpy(status, code, (size_t)(end - code));
+    status[end - code] = 0;
     hk_counter_add(&c->io->counters, HK_COUNT_HTTP_REQUESTS, c->log_source ? c->log_source : "-",
                    status, 1);
     if (c->io->gen->conf->access_log)

@@ -108,7 +108,8 @@ int hk_store_submit(struct hk_store *s, struct hk_ingest *op)
         s->in_head = op;
     s->in_tail = op;
     s->in_count++;
-    pthread_cond_signal(&s->cond);
+    if (s->writer_waiting) /* a busy writer looks at the queue again after its batch */
+        pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
@@ -122,7 +123,8 @@ void hk_store_complete(struct hk_store *s, struct hk_delivery *d)
     else
         s->out_head = d;
     s->out_tail = d;
-    pthread_cond_signal(&s->cond);
+    if (s->writer_waiting)
+        pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -175,7 +177,9 @@ static bool take(struct hk_store *s, struct batch *b, int64_t delay_ms)
             ts.tv_sec++;
             ts.tv_nsec -= 1000000000;
         }
+        s->writer_waiting = true;
         pthread_cond_timedwait(&s->cond, &s->mu, &ts);
+        s->writer_waiting = false;
     }
     b->ingests = s->in_head;
     struct hk_ingest **tail = &s->in_head;
@@ -304,16 +308,32 @@ static void after_failure(struct hk_store *s, struct batch *b, int rc)
     s->backlog = true;
 }
 
+/* Answers go back to the loops that asked, one list (and one wake-up) per loop. */
 static void answer(struct hk_store *s, struct batch *b)
 {
     struct hk_ingest *op = b->ingests, *next;
-    for (; op; op = next) {
-        next = op->next;
-        if (op->result == 0)
-            atomic_fetch_add(&s->stats.ingested, 1);
-        else if (op->result == HK_EEXIST)
-            atomic_fetch_add(&s->stats.duplicates, 1);
-        hk_task_post(op->reply_to, &op->task);
+    while (op) {
+        struct hk_task_queue *q = op->reply_to;
+        struct hk_task *head = NULL, **tail = &head;
+        struct hk_ingest *rest = NULL, **rtail = &rest;
+        for (; op; op = next) {
+            next = op->next;
+            if (op->reply_to != q) { /* another loop's: keep for a later round */
+                *rtail = op;
+                rtail = &op->next;
+                continue;
+            }
+            if (op->result == 0)
+                atomic_fetch_add(&s->stats.ingested, 1);
+            else if (op->result == HK_EEXIST)
+                atomic_fetch_add(&s->stats.duplicates, 1);
+            *tail = &op->task;
+            tail = &op->task.next;
+        }
+        *rtail = NULL;
+        *tail = NULL;
+        hk_task_post_list(q, head);
+        op = rest;
     }
     struct hk_store_job *j = b->jobs, *jn;
     for (; j; j = jn) {

@@ -36,6 +36,7 @@ struct hk_store {
     struct hk_delivery *out_head, *out_tail;
     struct hk_store_job *job_head, *job_tail;
     bool stop;
+    bool writer_waiting; /* the writer sleeps on cond: a submit must wake it */
 
     atomic_bool failed;    /* fsync failed: never acknowledge again */
     atomic_bool unhealthy; /* the last commit failed */

@@ -41,6 +41,23 @@ void hk_task_post(struct hk_task_queue *q, struct hk_task *t)
     uv_async_send(&q->async);
 }
 
+void hk_task_post_list(struct hk_task_queue *q, struct hk_task *head)
+{
+    if (!head)
+        return;
+    struct hk_task *last = head;
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&q->mu);
+    if (q->tail)
+        q->tail->next = head;
+    else
+        q->head = head;
+    q->tail = last;
+    pthread_mutex_unlock(&q->mu);
+    uv_async_send(&q->async);
+}
+
 static void closed_cb(uv_handle_t *h)
 {
     struct hk_task_queue *q = h->data;

@@ -25,6 +25,9 @@ struct hk_task_queue {
 int hk_task_queue_init(struct hk_task_queue *q, uv_loop_t *loop);
 /* Any thread. The task runs once, in posting order, on the owning loop. */
 void hk_task_post(struct hk_task_queue *q, struct hk_task *t);
+/* Posts a NULL-terminated list of tasks (linked through next) at once: one lock, one
+ * wake-up. Any thread. */
+void hk_task_post_list(struct hk_task_queue *q, struct hk_task *head);
 /* Closes the async handle (loop thread); tasks still queued run before it closes. */
 void hk_task_queue_close(struct hk_task_queue *q);
 
