@@ -110,7 +110,10 @@ static void *worker(void *arg)
     struct worker_arg wa = *(struct worker_arg *)arg;
     struct hk_lane *l = wa.lane;
     struct hk_lane_slot *slot = &l->slots[wa.index];
+    char name[16];
     free(arg);
+    snprintf(name, sizeof name, "hk-%s", l->name); /* truncated to 15 bytes */
+    pthread_setname_np(pthread_self(), name);
     pthread_mutex_lock(&l->mu);
     struct hk_delivery *d;
     while ((d = take(l, wa.index))) {

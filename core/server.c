@@ -26,6 +26,10 @@ static void io_done_task(struct hk_task *t);
 static void io_main(void *arg)
 {
     struct hk_io *io = arg;
+    char name[16];
+    snprintf(name, sizeof name, io->index < io->server->nio ? "hookd-io-%u" : "hookd-admin",
+             io->index);
+    pthread_setname_np(pthread_self(), name);
     uv_run(&io->loop, UV_RUN_DEFAULT);
     hk_task_post(&io->server->control, &io->done);
 }

@@ -347,6 +347,7 @@ static void *writer(void *arg)
     struct hk_store *s = arg;
     struct batch b;
     int64_t delay = 0;
+    pthread_setname_np(pthread_self(), "hookd-store"); /* for top -H, perf, gdb */
     while (take(s, &b, delay)) {
         int64_t now = hk_wall_ms();
         struct timespec a, z;
