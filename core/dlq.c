@@ -319,23 +319,23 @@ static json_t *do_replay(sqlite3 *db, struct hk_store *s, const struct hk_dlq_qu
                      q->dry_run);
 }
 
-static json_t *do_purge(sqlite3 *db, const struct hk_dlq_query *q)
+static json_t *do_purge(sqlite3 *db, struct hk_store *s, const struct hk_dlq_query *q)
 {
     int64_t n;
-    if (q->what == HK_DLQ_DEAD)
-        n = q->dry_run
-                ? scalar(db, "SELECT count(*) FROM (SELECT d.id" DEAD_FROM " LIMIT :limit)", q)
-                : change(db,
-                         "DELETE FROM deliveries WHERE id IN (SELECT d.id" DEAD_FROM
-                         " ORDER BY d.id LIMIT :limit)",
-                         q);
-    else
-        n = q->dry_run
-                ? scalar(db, "SELECT count(*) FROM (SELECT e.id" EVENTS_FROM " LIMIT :limit)", q)
-                : change(db,
+    if (q->dry_run && q->what == HK_DLQ_DEAD)
+        n = scalar(db, "SELECT count(*) FROM (SELECT d.id" DEAD_FROM " LIMIT :limit)", q);
+    else if (q->what == HK_DLQ_DEAD)
+        n = change(db,
+                   "DELETE FROM deliveries WHERE id IN (SELECT d.id" DEAD_FROM
+                   " ORDER BY d.id LIMIT :limit)",
+                   q);
+    else if (q->dry_run)
+        n = scalar(db, "SELECT count(*) FROM (SELECT e.id" EVENTS_FROM " LIMIT :limit)", q);
+    else if ((n = change(db,
                          "DELETE FROM events WHERE id IN (SELECT e.id" EVENTS_FROM
                          " ORDER BY e.id LIMIT :limit)",
-                         q);
+                         q)) > 0)
+        hk_store_forget_recent(s); /* deleted events must not be taken for duplicates */
     return json_pack("{s:s,s:I,s:b}", "action", "purge", "count", (json_int_t)n, "dry_run",
                      q->dry_run);
 }
@@ -377,7 +377,7 @@ static void job_fn(struct hk_store_job *sj, struct sqlite3 *db, struct hk_store 
         r = do_replay(db, s, &j->q, j->gen);
         break;
     case HK_DLQ_PURGE:
-        r = do_purge(db, &j->q);
+        r = do_purge(db, s, &j->q);
         break;
     case HK_DLQ_COUNTS:
         r = do_counts(db, &j->q);

@@ -193,11 +193,35 @@ static struct hk_ingest *make_ingest(struct hk_conn *c, const struct hk_source *
     return op;
 }
 
+/* A duplicate of an event committed lately is answered here: it is durable already, and
+ * a retry storm then never reaches the writer. */
+static bool answered_as_duplicate(struct hk_conn *c, const struct hk_source *s,
+                                  const struct hk_envelope *env, struct hk_recent_key *key)
+{
+    if (!env->valid)
+        return false;
+    hk_recent_key(s->name, env->id, key);
+    if (!hk_store_seen(c->io->server->store, key, hk_wall_ms()))
+        return false;
+    hk_counter_add(&c->io->counters, HK_COUNT_EVENTS, s->name, "duplicate", 1);
+    hk_log(HK_LOG_DEBUG, "duplicate event absorbed", HK_S("source", s->name),
+           HK_SN("id", env->id, env->id_len));
+    struct hk_event_rec e = {0};
+    memcpy(e.id, env->id, env->id_len + 1);
+    answer(c, 200, "duplicate", &e, 0);
+    return true;
+}
+
 /* Hands a verified request to the store; the answer comes from ingest_done. */
 static void submit(struct hk_conn *c, const struct hk_source *s, struct hk_request *req,
                    const struct hk_envelope *env)
 {
+    struct hk_recent_key key = {0};
+    if (answered_as_duplicate(c, s, env, &key))
+        return;
     struct hk_ingest *op = make_ingest(c, s, req, env);
+    if (op)
+        op->key = key;
     int rc = op ? hk_store_submit(c->io->server->store, op) : HK_ENOMEM;
     if (rc == 0)
         return;

@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define FAILED_BACKOFF_MS 200 /* pause after a failed commit before trying again */
+#define FAILED_BACKOFF_MS 200    /* pause after a failed commit before trying again */
+#define RECENT_EVENTS     131072 /* committed events whose duplicates are answered at once */
 #define HIST_BUCKETS      8
 
 static const double commit_bounds_ms[HIST_BUCKETS - 1] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -70,7 +71,8 @@ int hk_store_open(const struct hk_store_conf *c, struct hk_store **out, char *er
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cond, &ca);
     pthread_condattr_destroy(&ca);
-    int rc = s->conf.path ? open_db(s, err, cap) : HK_ENOMEM;
+    s->recent = hk_recent_new(RECENT_EVENTS);
+    int rc = s->conf.path && s->recent ? open_db(s, err, cap) : HK_ENOMEM;
     if (rc == 0 && (rc = hk_store_schema(s->db, c->durability, why, sizeof why)) != 0)
         snprintf(err, cap, "store %s: %s", c->path, why);
     if (rc == 0 && (rc = hk_store_prepare(s, why, sizeof why)) != 0)
@@ -249,9 +251,13 @@ static void clear_planned(struct hk_store *s)
     pthread_mutex_unlock(&dp->mu);
 }
 
-/* After a commit: lanes get their deliveries, requests their answers. */
+/* After a commit: lanes get their deliveries, requests their answers, and the valid events
+ * now durable are remembered so their duplicates are answered without the writer. */
 static void after_commit(struct hk_store *s, struct batch *b)
 {
+    for (struct hk_ingest *op = b->ingests; op; op = op->next)
+        if ((op->result == 0 || op->result == HK_EEXIST) && op->ev->status != HK_EVENT_INVALID)
+            hk_recent_add(s->recent, &op->key, op->ev->received_ms);
     struct hk_delivery *d = s->push, *next;
     s->push = NULL;
     for (; d; d = next) {
@@ -412,7 +418,18 @@ void hk_store_close(struct hk_store *s)
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     free(s->conf.path);
+    hk_recent_free(s->recent);
     free(s);
+}
+
+bool hk_store_seen(const struct hk_store *s, const struct hk_recent_key *key, int64_t now_ms)
+{
+    return hk_recent_has(s->recent, key, now_ms - s->conf.dedup_window_ms);
+}
+
+void hk_store_forget_recent(struct hk_store *s)
+{
+    hk_recent_clear(s->recent);
 }
 
 void hk_store_get_stats(const struct hk_store *s, struct hk_store_stats *o)

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "dispatch.h"
 #include "event.h"
+#include "recent.h"
 #include "task.h"
 
 #include <stdbool.h>
@@ -39,9 +40,10 @@ struct hk_ingest {
     struct hk_task task;    /* runs on the submitting loop once result is known */
     struct hk_ingest *next; /* writer queue */
     struct hk_task_queue *reply_to;
-    struct hk_event_rec *ev; /* one reference; the submitter releases it in task */
-    struct hk_gen *gen;      /* one reference: keeps the target names valid */
-    void *user;              /* the submitter's (the connection) */
+    struct hk_event_rec *ev;  /* one reference; the submitter releases it in task */
+    struct hk_gen *gen;       /* one reference: keeps the target names valid */
+    void *user;               /* the submitter's (the connection) */
+    struct hk_recent_key key; /* of (source, id): remembered once committed */
     int result; /* 0 stored; HK_EEXIST duplicate; HK_ENOSPC disk full; HK_ESTORE failed */
     size_t ntargets;
     const char *targets[]; /* instance names, borrowed from gen */
@@ -55,6 +57,11 @@ int hk_store_start(struct hk_store *s, struct hk_dispatch *d);
 /* Queues op (I/O thread). 0: op->task will run on reply_to; otherwise HK_EFULL (queue full)
  * or HK_ESTORE (store failed), and the task will not run: answer 503 at once. */
 int hk_store_submit(struct hk_store *s, struct hk_ingest *op);
+/* True if the event of key was committed lately (within the dedup window): it is a
+ * duplicate, and durable. False proves nothing. Any thread. */
+bool hk_store_seen(const struct hk_store *s, const struct hk_recent_key *key, int64_t now_ms);
+/* After an operator deleted events: forget the recent commits (writer thread, from a job). */
+void hk_store_forget_recent(struct hk_store *s);
 /* Hands a delivery's outcome (d->result, d->error) to the writer; ownership of d passes.
  * Any thread. */
 void hk_store_complete(struct hk_store *s, struct hk_delivery *d);

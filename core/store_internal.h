@@ -38,8 +38,9 @@ struct hk_store {
     bool stop;
     bool writer_waiting; /* the writer sleeps on cond: a submit must wake it */
 
-    atomic_bool failed;    /* fsync failed: never acknowledge again */
-    atomic_bool unhealthy; /* the last commit failed */
+    struct hk_recent *recent; /* events committed lately (written by the writer only) */
+    atomic_bool failed;       /* fsync failed: never acknowledge again */
+    atomic_bool unhealthy;    /* the last commit failed */
 
     /* Writer thread only. */
     sqlite3_stmt *st[ST_COUNT];
