@@ -54,7 +54,8 @@ struct hk_lane *hk_lane_create(const char *name, struct hk_store *store)
 }
 
 /* Calls the plugin; the result and its error text go into d. */
-static void run(struct hk_lane *l, struct hk_instance *inst, struct hk_delivery *d)
+static void run(struct hk_lane *l, struct hk_instance *inst, int64_t timeout_ms,
+                struct hk_delivery *d)
 {
     const struct hk_event_rec *e = d->ev;
     struct hk_plugin_event pe = {
@@ -65,7 +66,7 @@ static void run(struct hk_lane *l, struct hk_instance *inst, struct hk_delivery 
                .source = e->source,
                .created_ms = e->created_ms,
                .received_ms = e->received_ms,
-               .deadline_ms = hk_mono_ms() + l->timeout_ms,
+               .deadline_ms = hk_mono_ms() + timeout_ms,
                .body = e->body,
                .body_len = e->body_len},
         .headers = e->headers,
@@ -117,12 +118,13 @@ static void *worker(void *arg)
     pthread_mutex_lock(&l->mu);
     struct hk_delivery *d;
     while ((d = take(l, wa.index))) {
-        struct hk_instance *inst = l->inst;
+        struct hk_instance *inst = l->inst; /* read under mu: a reload may change them */
+        int64_t timeout_ms = l->timeout_ms;
         struct hk_gen *gen = hk_gen_acquire(l->gen);
         atomic_store(&slot->rowid, d->rowid);
         atomic_store(&slot->started_ms, hk_mono_ms());
         pthread_mutex_unlock(&l->mu);
-        run(l, inst, d);
+        run(l, inst, timeout_ms, d);
         atomic_store(&slot->started_ms, 0);
         hk_gen_release(gen);
         hk_store_complete(l->store, d);

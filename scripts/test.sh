@@ -25,6 +25,12 @@ case $variant in
   *) echo "usage: scripts/test.sh [normal|asan|tsan|fuzz] [ctest args...]" >&2; exit 2 ;;
 esac
 
+# Sanitizer reports fail the run: unit tests exit non-zero, and the integration harness fails
+# a test whose daemon's log contains one.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-suppressions=$PWD/tests/tsan.supp:second_deadlock_stack=1}
+
 cmake -S . -B "$dir" "${opts[@]}" >/dev/null
 cmake --build "$dir" -j"$jobs"
 label=()

@@ -129,6 +129,17 @@ class Hookd:
     def send_signal(self, sig):
         self.proc.send_signal(sig)
 
+    SANITIZER_MARKS = ("WARNING: ThreadSanitizer", "ERROR: AddressSanitizer",
+                       "ERROR: LeakSanitizer", "runtime error:")
+
+    def assert_no_sanitizer_report(self):
+        """Fails when a sanitizer build of the daemon reported anything in its log. hookd's own
+        lines (ts=...) may quote a report, e.g. a reload probe's crash: those do not count."""
+        raw = [l for l in self.log().splitlines() if not l.startswith("ts=")]
+        for i, line in enumerate(raw):
+            if any(mark in line for mark in self.SANITIZER_MARKS):
+                raise AssertionError("sanitizer report in hookd's log:\n" + "\n".join(raw[i:i + 40]))
+
     def stop(self, sig=signal.SIGTERM, timeout=30):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
@@ -140,12 +151,14 @@ class Hookd:
                 raise
         if self.proc:
             self._log.close()
+        self.assert_no_sanitizer_report()
         return self.proc.returncode if self.proc else None
 
     def kill9(self):
         self.proc.kill()
         self.proc.wait()
         self._log.close()
+        self.assert_no_sanitizer_report()
 
 
 def request(method, path, body=b"", headers=None, http="HTTP/1.1"):
