@@ -61,8 +61,9 @@ struct hk_lane {
     struct hk_retry_conf retry; /* copied from the current instance's conf (store reads it) */
     int64_t timeout_ms;
     bool stopping;
-    bool backlog;     /* store-owned: deliveries of this lane wait in the store */
-    uint32_t planned; /* store-owned: pushes promised in the batch being written */
+    bool backlog;        /* store-owned: deliveries of this lane wait in the store */
+    atomic_uint planned; /* pushes the store promised and has not made yet (committed rows
+                          * waiting for their sync); counted against the queue's room */
     struct hk_lane_slot slots[HK_LANE_THREADS_MAX];
     _Atomic uint64_t handled[3]; /* outcomes by hookd_result */
     _Atomic uint64_t overruns;
@@ -77,6 +78,9 @@ struct hk_delivery *hk_lane_attach(struct hk_lane *l, struct hk_instance *inst, 
 /* Queues d (ownership passes) unless the lane is full or detached: then returns false and
  * the caller keeps d. Any thread. */
 bool hk_lane_push(struct hk_lane *l, struct hk_delivery *d);
+/* Queues d, which the store planned for (room was counted, see planned): the capacity is
+ * not checked again, only that the lane is still attached. Any thread. */
+bool hk_lane_push_planned(struct hk_lane *l, struct hk_delivery *d);
 /* True while the lane has an instance (not removed by a reload). Any thread. */
 bool hk_lane_attached(struct hk_lane *l);
 /* How many more deliveries fit now. Any thread. */

@@ -242,76 +242,27 @@ static void record_commit(struct hk_store *s, size_t n, int64_t us)
         atomic_store(&s->stats.batch_max_seen, n);
 }
 
-static void clear_planned(struct hk_store *s)
+int64_t hk_store_mono_us(void)
 {
-    struct hk_dispatch *dp = s->dispatch;
-    pthread_mutex_lock(&dp->mu);
-    for (size_t i = 0; i < dp->n; i++)
-        dp->lanes[i]->planned = 0;
-    pthread_mutex_unlock(&dp->mu);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* After a commit: lanes get their deliveries, requests their answers, and the valid events
- * now durable are remembered so their duplicates are answered without the writer. */
-static void after_commit(struct hk_store *s, struct batch *b)
+/* Hands the batch's deliveries to their lanes (room was planned when they were written). */
+static void push_deliveries(struct hk_store *s, struct hk_delivery *d)
 {
-    for (struct hk_ingest *op = b->ingests; op; op = op->next)
-        if ((op->result == 0 || op->result == HK_EEXIST) && op->ev->status != HK_EVENT_INVALID)
-            hk_recent_add(s->recent, &op->key, op->ev->received_ms);
-    struct hk_delivery *d = s->push, *next;
-    s->push = NULL;
-    for (; d; d = next) {
+    for (struct hk_delivery *next; d; d = next) {
         next = d->next;
-        if (!hk_lane_push(d->lane, d)) { /* detached by a reload meanwhile */
+        struct hk_lane *lane = d->lane;
+        if (!hk_lane_push_planned(lane, d)) { /* detached by a reload meanwhile */
             d->result = HOOKD_PERMANENT;
             snprintf(d->error, sizeof d->error,
-                     "instance \"%s\" was removed from the configuration", d->lane->name);
+                     "instance \"%s\" was removed from the configuration", lane->name);
             hk_store_complete(s, d);
         }
+        atomic_fetch_sub(&lane->planned, 1);
     }
-    for (struct hk_delivery *o = b->outcomes; o; o = next) {
-        next = o->next;
-        hk_delivery_free(o);
-        atomic_fetch_add(&s->stats.completions, 1);
-    }
-}
-
-static const char *describe_failure(int rc)
-{
-    if ((rc & 0xff) == SQLITE_FULL)
-        return "the disk is full: events are refused with 503 until there is space";
-    if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC)
-        return "fsync failed: hookd no longer acknowledges events; check the disk and restart "
-               "hookd";
-    return "the commit failed: events are refused with 503 while it does";
-}
-
-/* A failed batch: nothing of it happened. Requests are refused, outcomes wait for the next
- * batch, deliveries loaded for lanes stay where they were in the store. */
-static void after_failure(struct hk_store *s, struct batch *b, int rc)
-{
-    exec(s, "ROLLBACK");
-    int code = (rc & 0xff) == SQLITE_FULL ? HK_ENOSPC : HK_ESTORE;
-    if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC)
-        atomic_store(&s->failed, true);
-    if (!atomic_exchange(&s->unhealthy, true) || atomic_load(&s->failed))
-        hk_log(HK_LOG_ERROR, "store write failed", HK_S("path", s->conf.path),
-               HK_S("error", sqlite3_errstr(rc)), HK_S("effect", describe_failure(rc)));
-    for (struct hk_ingest *op = b->ingests; op; op = op->next)
-        op->result = code;
-    struct hk_delivery *d = s->push, *next;
-    for (s->push = NULL; d; d = next) {
-        next = d->next;
-        hk_delivery_free(d);
-    }
-    for (d = b->outcomes; d; d = next) { /* retried with the next batch */
-        next = d->next;
-        hk_store_complete(s, d);
-    }
-    for (struct hk_store_job *j = b->jobs; j; j = j->next)
-        j->failed = true;
-    s->next_due_ms = 0;
-    s->backlog = true;
 }
 
 /* Answers go back to the loops that asked, one list (and one wake-up) per loop. */
@@ -348,6 +299,66 @@ static void answer(struct hk_store *s, struct batch *b)
     }
 }
 
+void hk_store_finish_batch(struct hk_store *s, struct batch *b)
+{
+    record_commit(s, b->ningests, hk_store_mono_us() - b->started_us);
+    if (b->forget_recent)
+        hk_recent_clear(s->recent);
+    for (struct hk_ingest *op = b->ingests; op; op = op->next)
+        if ((op->result == 0 || op->result == HK_EEXIST) && op->ev->status != HK_EVENT_INVALID)
+            hk_recent_add(s->recent, &op->key, op->ev->received_ms);
+    push_deliveries(s, b->push);
+    for (struct hk_delivery *o = b->outcomes, *next; o; o = next) {
+        next = o->next;
+        hk_delivery_free(o);
+        atomic_fetch_add(&s->stats.completions, 1);
+    }
+    answer(s, b);
+}
+
+void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code)
+{
+    for (struct hk_ingest *op = b->ingests; op; op = op->next)
+        op->result = code;
+    for (struct hk_delivery *d = b->push, *next; d; d = next) {
+        next = d->next;
+        atomic_fetch_sub(&d->lane->planned, 1);
+        hk_delivery_free(d); /* the store still has it and loads it again */
+    }
+    for (struct hk_delivery *d = b->outcomes, *next; d; d = next) {
+        next = d->next;
+        hk_store_complete(s, d); /* tried again with a later batch */
+    }
+    for (struct hk_store_job *j = b->jobs; j; j = j->next)
+        j->failed = true;
+    answer(s, b);
+}
+
+static const char *describe_failure(int rc)
+{
+    if ((rc & 0xff) == SQLITE_FULL)
+        return "the disk is full: events are refused with 503 until there is space";
+    if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC)
+        return "fsync failed: hookd no longer acknowledges events; check the disk and restart "
+               "hookd";
+    return "the commit failed: events are refused with 503 while it does";
+}
+
+/* A failed batch: nothing of it happened. */
+static void after_failure(struct hk_store *s, struct batch *b, int rc)
+{
+    exec(s, "ROLLBACK");
+    int code = (rc & 0xff) == SQLITE_FULL ? HK_ENOSPC : HK_ESTORE;
+    if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC)
+        atomic_store(&s->failed, true);
+    if (!atomic_exchange(&s->unhealthy, true) || atomic_load(&s->failed))
+        hk_log(HK_LOG_ERROR, "store write failed", HK_S("path", s->conf.path),
+               HK_S("error", sqlite3_errstr(rc)), HK_S("effect", describe_failure(rc)));
+    s->next_due_ms = 0;
+    s->backlog = true;
+    hk_store_refuse_batch(s, b, code);
+}
+
 static void *writer(void *arg)
 {
     struct hk_store *s = arg;
@@ -356,23 +367,24 @@ static void *writer(void *arg)
     pthread_setname_np(pthread_self(), "hookd-store"); /* for top -H, perf, gdb */
     while (take(s, &b, delay)) {
         int64_t now = hk_wall_ms();
-        struct timespec a, z;
-        clock_gettime(CLOCK_MONOTONIC, &a);
+        b.started_us = hk_store_mono_us();
         int rc = atomic_load(&s->failed) ? SQLITE_IOERR_FSYNC : write_batch(s, &b, now);
-        clock_gettime(CLOCK_MONOTONIC, &z);
-        clear_planned(s);
+        b.push = s->push;
+        s->push = NULL;
+        b.forget_recent = s->forget_recent;
+        s->forget_recent = false;
         delay = 0;
-        if (rc == SQLITE_OK) {
-            int64_t us = (z.tv_sec - a.tv_sec) * 1000000 + (z.tv_nsec - a.tv_nsec) / 1000;
-            record_commit(s, b.ningests, us);
-            if (atomic_exchange(&s->unhealthy, false))
-                hk_log(HK_LOG_INFO, "store writes again", HK_S("path", s->conf.path));
-            after_commit(s, &b);
-        } else {
+        if (rc != SQLITE_OK) {
             after_failure(s, &b, rc);
             delay = FAILED_BACKOFF_MS;
+        } else {
+            if (atomic_exchange(&s->unhealthy, false))
+                hk_log(HK_LOG_INFO, "store writes again", HK_S("path", s->conf.path));
+            if (s->syncer)
+                hk_syncer_hand_over(s, &b); /* durable (and answered) once it is synced */
+            else
+                hk_store_finish_batch(s, &b);
         }
-        answer(s, &b);
         if (now >= s->next_prune_ms)
             hk_store_prune(s, now);
     }
@@ -388,9 +400,14 @@ int hk_store_start(struct hk_store *s, struct hk_dispatch *d)
     for (size_t i = 0; i < dp->n; i++)
         dp->lanes[i]->backlog = true;
     pthread_mutex_unlock(&dp->mu);
-    int rc = pthread_create(&s->thread, NULL, writer, s);
+    int rc = s->conf.durability == HK_DURABLE_FSYNC ? hk_syncer_start(s) : 0;
     if (rc)
+        return rc;
+    rc = pthread_create(&s->thread, NULL, writer, s);
+    if (rc) {
+        hk_syncer_stop(s);
         return -rc;
+    }
     s->started = true;
     return 0;
 }
@@ -404,6 +421,7 @@ void hk_store_stop(struct hk_store *s)
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
+    hk_syncer_stop(s); /* after the writer: it finishes what the writer handed over */
     s->started = false;
 }
 
@@ -429,7 +447,7 @@ bool hk_store_seen(const struct hk_store *s, const struct hk_recent_key *key, in
 
 void hk_store_forget_recent(struct hk_store *s)
 {
-    hk_recent_clear(s->recent);
+    s->forget_recent = true; /* cleared with the batch, by whoever finishes it */
 }
 
 void hk_store_get_stats(const struct hk_store *s, struct hk_store_stats *o)

@@ -48,7 +48,7 @@ static enum placement place(struct hk_lane *l)
         return TO_DEAD;
     if (l->backlog)
         return TO_STORE;
-    if (hk_lane_room(l) > l->planned)
+    if (hk_lane_room(l) > atomic_load(&l->planned))
         return TO_MEMORY;
     l->backlog = true;
     return TO_STORE;
@@ -85,7 +85,7 @@ static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t eve
     d->ev = hk_event_acquire(op->ev);
     d->attempt = 1;
     d->lane = lane;
-    lane->planned++;
+    atomic_fetch_add(&lane->planned, 1);
     hk_store_push_later(s, d);
     return SQLITE_OK;
 }

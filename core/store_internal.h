@@ -44,7 +44,9 @@ struct hk_store {
 
     /* Writer thread only. */
     sqlite3_stmt *st[ST_COUNT];
-    struct hk_delivery *push; /* to hand to lanes after the commit */
+    struct hk_delivery *push; /* to hand to lanes once the batch is durable */
+    bool forget_recent;       /* set by a job that deleted events */
+    struct hk_syncer *syncer; /* with durability fsync: makes committed batches durable */
     int64_t next_due_ms;      /* earliest retry; INT64_MAX when none */
     int64_t next_prune_ms;
     bool backlog; /* some lane has deliveries waiting in the store */
@@ -56,13 +58,19 @@ struct hk_store {
     } stats;
 };
 
-/* One batch taken from the queues. */
+/* One batch taken from the queues, then what its commit produced. */
 struct batch {
     struct hk_ingest *ingests;
     size_t ningests;
     struct hk_delivery *outcomes;
     struct hk_store_job *jobs;
+    struct hk_delivery *push; /* deliveries for lanes, handed out once the batch is durable */
+    bool forget_recent;       /* events were deleted: the table of recent commits is cleared */
+    int64_t started_us;       /* CLOCK_MONOTONIC when the writer began it */
+    struct batch *next;       /* the syncer's queue */
 };
+
+struct hk_syncer;
 
 /* store_schema.c */
 int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap);
@@ -79,6 +87,19 @@ int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now);
 void hk_store_prune(struct hk_store *s, int64_t now);
 /* Queues a delivery to be handed to its lane after the commit (writer thread). */
 void hk_store_push_later(struct hk_store *s, struct hk_delivery *d);
+/* After the commit (and, with a syncer, the sync): lanes get their deliveries, requests
+ * their answers, committed events enter the recent table. Frees nothing of b itself. */
+void hk_store_finish_batch(struct hk_store *s, struct batch *b);
+/* After a failed commit or sync: requests are refused with code, the batch's deliveries and
+ * outcomes are given back or dropped (the store still has them), jobs are marked failed. */
+void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code);
+/* store_sync.c: the syncer thread (durability fsync). The writer commits without fsync and
+ * hands the batch over; the syncer fdatasync()s the WAL once for every batch that waits
+ * and only then finishes them, so the writer is already on the next batch. */
+int hk_syncer_start(struct hk_store *s);
+void hk_syncer_hand_over(struct hk_store *s, const struct batch *b);
+void hk_syncer_stop(struct hk_store *s);
+int64_t hk_store_mono_us(void);
 /* Binds text that may be NULL. */
 int hk_store_bind_text(sqlite3_stmt *st, int i, const char *text);
 

@@ -66,7 +66,7 @@ static int move_row(struct hk_store *s, sqlite3_stmt *st, struct hk_lane *lane, 
                     bool *moved)
 {
     *moved = false;
-    if (hk_lane_room(lane) <= lane->planned)
+    if (hk_lane_room(lane) <= atomic_load(&lane->planned))
         return SQLITE_OK;
     struct hk_delivery *d = row_to_delivery(st, lane);
     if (!d)
@@ -76,7 +76,7 @@ static int move_row(struct hk_store *s, sqlite3_stmt *st, struct hk_lane *lane, 
         hk_delivery_free(d);
         return rc;
     }
-    lane->planned++;
+    atomic_fetch_add(&lane->planned, 1);
     hk_store_push_later(s, d);
     *moved = true;
     return SQLITE_OK;
@@ -120,9 +120,10 @@ static int load_due(struct hk_store *s, int64_t now)
 static int load_ready(struct hk_store *s, struct hk_lane *lane, int64_t now)
 {
     uint32_t room = hk_lane_room(lane);
-    if (room <= lane->planned)
+    uint32_t planned = atomic_load(&lane->planned);
+    if (room <= planned)
         return SQLITE_OK;
-    room -= lane->planned;
+    room -= planned;
     sqlite3_stmt *st = s->st[ST_LOAD_READY];
     uint32_t got = 0;
     int rc = SQLITE_OK;
