@@ -43,11 +43,6 @@ static void release_gen(struct hk_conn *c)
     c->log_source = NULL;
 }
 
-bool hk_conn_closed(const struct hk_conn *c)
-{
-    return c->phase == HK_CONN_CLOSED;
-}
-
 const char *hk_conn_client_subject(const struct hk_conn *c)
 {
     return c->tls ? hk_tls_session_subject(c->tls) : NULL;

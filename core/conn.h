@@ -93,8 +93,6 @@ void hk_conn_accept(struct hk_listener *l);
 void hk_conn_respond(struct hk_conn *c, const struct hk_response *r);
 /* Closes c now (io thread). */
 void hk_conn_close(struct hk_conn *c);
-/* True when c has been closed (its answer is then discarded). */
-bool hk_conn_closed(const struct hk_conn *c);
 /* The subject of the client certificate that came with this TLS connection and verified
  * against the listener's client_ca, or NULL. Borrowed: valid while c is. */
 const char *hk_conn_client_subject(const struct hk_conn *c);

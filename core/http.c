@@ -37,12 +37,6 @@ static int append_head(struct hk_http *h, const char *at, size_t n)
     return 0;
 }
 
-static int on_message_begin(llhttp_t *p)
-{
-    of(p)->started = true;
-    return 0;
-}
-
 static int on_url(llhttp_t *p, const char *at, size_t n)
 {
     struct hk_http *h = of(p);
@@ -211,7 +205,6 @@ void hk_http_init(struct hk_http *h, const struct hk_limits *limits)
     memset(h, 0, sizeof *h);
     h->limits = limits;
     llhttp_settings_init(&h->settings);
-    h->settings.on_message_begin = on_message_begin;
     h->settings.on_url = on_url;
     h->settings.on_header_field = on_header_field;
     h->settings.on_header_field_complete = on_header_field_complete;
@@ -269,10 +262,4 @@ void hk_http_next(struct hk_http *h)
     h->field_open = false;
     h->value_calls = 0;
     h->head_done = false;
-    h->started = false;
-}
-
-bool hk_http_in_request(const struct hk_http *h)
-{
-    return h->started;
 }

@@ -64,7 +64,6 @@ struct hk_http {
     bool field_open;      /* a header name is being collected */
     bool head_done;       /* headers complete for the current request */
     int pending;          /* which pause llhttp_execute returned for */
-    bool started;         /* at least one byte of the current request was seen */
     unsigned value_calls; /* value callbacks for the current header (fold detection) */
     const uint8_t *feed_start;
     uint8_t prev_last;        /* last byte of the previous feed */
@@ -79,7 +78,5 @@ void hk_http_free(struct hk_http *h);
 enum hk_http_event hk_http_feed(struct hk_http *h, const uint8_t *p, size_t n, size_t *used);
 /* Forgets the answered request and readies the parser for the next one on the connection. */
 void hk_http_next(struct hk_http *h);
-/* True once a byte of a request that is not complete yet has been seen. */
-bool hk_http_in_request(const struct hk_http *h);
 
 #endif

@@ -197,10 +197,10 @@ struct hk_delivery *hk_lane_attach(struct hk_lane *l, struct hk_instance *inst, 
     return orphans;
 }
 
-static bool push(struct hk_lane *l, struct hk_delivery *d, bool check_room)
+bool hk_lane_push_planned(struct hk_lane *l, struct hk_delivery *d)
 {
     pthread_mutex_lock(&l->mu);
-    bool ok = l->inst && !l->stopping && (!check_room || l->depth < l->capacity);
+    bool ok = l->inst && !l->stopping;
     if (ok) {
         d->next = NULL;
         d->lane = l;
@@ -214,16 +214,6 @@ static bool push(struct hk_lane *l, struct hk_delivery *d, bool check_room)
     }
     pthread_mutex_unlock(&l->mu);
     return ok;
-}
-
-bool hk_lane_push(struct hk_lane *l, struct hk_delivery *d)
-{
-    return push(l, d, true);
-}
-
-bool hk_lane_push_planned(struct hk_lane *l, struct hk_delivery *d)
-{
-    return push(l, d, false);
 }
 
 bool hk_lane_attached(struct hk_lane *l)

@@ -75,9 +75,6 @@ struct hk_lane *hk_lane_create(const char *name, struct hk_store *store);
  * starts or retires workers to match the instance's concurrency. Control thread. Returns the
  * deliveries that were queued when the lane was detached (the caller dead-letters them). */
 struct hk_delivery *hk_lane_attach(struct hk_lane *l, struct hk_instance *inst, struct hk_gen *gen);
-/* Queues d (ownership passes) unless the lane is full or detached: then returns false and
- * the caller keeps d. Any thread. */
-bool hk_lane_push(struct hk_lane *l, struct hk_delivery *d);
 /* Queues d, which the store planned for (room was counted, see planned): the capacity is
  * not checked again, only that the lane is still attached. Any thread. */
 bool hk_lane_push_planned(struct hk_lane *l, struct hk_delivery *d);
