@@ -107,13 +107,11 @@ static struct hk_ipset *trusted;
 static int setup_trusted(void **state)
 {
     (void)state;
-    const char *dir = tu_tmpdir("addr");
-    tu_write_file(dir, "hookd.json",
-                  "{\"trusted_proxies\": [\"10.0.0.0/8\", \"2001:db8:ffff::/48\"]}");
-    assert_int_equal(hk_jdoc_load(&doc, dir, "hookd.json", &diags), 0);
-    struct hk_jcur root = hk_jcur_root(&doc);
-    struct hk_jcur arr = hk_jcur_member(&root, "trusted_proxies");
-    assert_int_equal(hk_ipset_parse(&arr, &trusted), 0);
+    struct tu_doc t;
+    tu_load_member(&t, tu_tmpdir("addr"), "trusted_proxies",
+                   "[\"10.0.0.0/8\", \"2001:db8:ffff::/48\"]", &diags);
+    doc = t.doc;
+    assert_int_equal(hk_ipset_parse(&t.member, &trusted), 0);
     return 0;
 }
 

@@ -31,13 +31,10 @@ struct ts {
 /* Writes {"allow": <arr>} and parses it. */
 static void ts_load_text(struct ts *t, const char *arr)
 {
+    struct tu_doc d;
     memset(t, 0, sizeof *t);
-    const char *dir = tu_tmpdir("ipset");
-    char *text = NULL;
-    assert_true(asprintf(&text, "{\n  \"allow\": %s\n}\n", arr) > 0);
-    tu_write_file(dir, "hookd.json", text);
-    free(text);
-    assert_int_equal(hk_jdoc_load(&t->doc, dir, "hookd.json", &t->diags), 0);
+    tu_load_member(&d, tu_tmpdir("ipset"), "allow", arr, &t->diags);
+    t->doc = d.doc;
     struct hk_jcur root = hk_jcur_root(&t->doc);
     struct hk_jcur allow = hk_jcur_member(&root, "allow");
     t->rc = hk_ipset_parse(&allow, &t->set);
@@ -137,16 +134,14 @@ static void test_absent(void **state)
 {
     (void)state;
     struct hk_diags d = {0};
-    const char *dir = tu_tmpdir("ipset-absent");
-    tu_write_file(dir, "hookd.json", "{}");
-    struct hk_jdoc doc;
-    assert_int_equal(hk_jdoc_load(&doc, dir, "hookd.json", &d), 0);
-    struct hk_jcur root = hk_jcur_root(&doc), allow = hk_jcur_member(&root, "allow");
-    struct hk_ipset *s = (struct hk_ipset *)&d; /* must be overwritten */
+    struct tu_doc t;
+    tu_load_member(&t, tu_tmpdir("ipset-absent"), "other", "{}", &d);
+    struct hk_jcur allow = hk_jcur_member(&t.root, "allow"); /* absent */
+    struct hk_ipset *s = (struct hk_ipset *)&d;              /* must be overwritten */
     assert_int_equal(hk_ipset_parse(&allow, &s), 0);
     assert_null(s);
     assert_false(has(NULL, "1.2.3.4"));
-    hk_jdoc_free(&doc);
+    hk_jdoc_free(&t.doc);
     hk_diags_free(&d);
 }
 

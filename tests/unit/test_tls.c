@@ -23,15 +23,11 @@ struct loaded {
 /* Parses {"tls": <tls>} from dir/hookd.json. */
 static void load(const char *dir, const char *tls, struct loaded *l)
 {
-    char text[4096];
-    struct hk_jdoc doc;
+    struct tu_doc t;
     memset(l, 0, sizeof *l);
-    snprintf(text, sizeof text, "{\"tls\": %s}", tls);
-    tu_write_file(dir, "hookd.json", text);
-    assert_int_equal(hk_jdoc_load(&doc, dir, "hookd.json", &l->problems), 0);
-    struct hk_jcur root = hk_jcur_root(&doc), cur = hk_jcur_member(&root, "tls");
-    l->rc = hk_tls_server_parse(&cur, dir, &l->warnings, &l->server);
-    hk_jdoc_free(&doc);
+    tu_load_member(&t, dir, "tls", tls, &l->problems);
+    l->rc = hk_tls_server_parse(&t.member, dir, &l->warnings, &l->server);
+    hk_jdoc_free(&t.doc);
 }
 
 static void unload(struct loaded *l)
@@ -169,7 +165,7 @@ static void test_expired_only_warns(void **state)
     load(dir, "{\"cert\": \"old.crt\", \"key\": \"old.key\"}", &l);
     assert_int_equal(l.rc, 0);
     assert_int_equal(l.problems.n, 0);
-    expect_line(&l.warnings, "hookd.json:1:");
+    expect_line(&l.warnings, "hookd.json:2:");
     expect_line(&l.warnings, "tls.cert: certificate ");
     expect_line(&l.warnings, "(CN=old.example) expired on 2001-12-31 23:59:59 UTC: clients "
                              "will refuse it; renew it and reload");

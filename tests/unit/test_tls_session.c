@@ -40,19 +40,15 @@ struct server {
 
 static struct hk_tls_server *context(const char *tls)
 {
-    char text[4096];
     struct hk_diags problems = {0}, warnings = {0};
-    struct hk_jdoc doc;
+    struct tu_doc doc;
     struct hk_tls_server *t = NULL;
-    snprintf(text, sizeof text, "{\"tls\": %s}", tls);
-    tu_write_file(dir, "hookd.json", text);
-    assert_int_equal(hk_jdoc_load(&doc, dir, "hookd.json", &problems), 0);
-    struct hk_jcur root = hk_jcur_root(&doc), cur = hk_jcur_member(&root, "tls");
-    int rc = hk_tls_server_parse(&cur, dir, &warnings, &t);
+    tu_load_member(&doc, dir, "tls", tls, &problems);
+    int rc = hk_tls_server_parse(&doc.member, dir, &warnings, &t);
     for (size_t i = 0; i < problems.n; i++)
         print_message("  %s\n", problems.lines[i]);
     assert_int_equal(rc, 0);
-    hk_jdoc_free(&doc);
+    hk_jdoc_free(&doc.doc);
     hk_diags_free(&problems);
     hk_diags_free(&warnings);
     return t;

@@ -38,13 +38,11 @@ struct tv {
 /* Writes {"verify": <verify_json>} as hookd.json and builds its verifier into t. */
 static void tv_load(struct tv *t, const char *verify_json)
 {
-    memset(t, 0, sizeof *t);
+    struct tu_doc d;
     const char *dir = tu_tmpdir("verify");
-    char *text = NULL;
-    assert_true(asprintf(&text, "{\n  \"verify\": %s\n}\n", verify_json) > 0);
-    tu_write_file(dir, "hookd.json", text);
-    free(text);
-    assert_int_equal(hk_jdoc_load(&t->doc, dir, "hookd.json", &t->diags), 0);
+    memset(t, 0, sizeof *t);
+    tu_load_member(&d, dir, "verify", verify_json, &t->diags);
+    t->doc = d.doc;
     struct hk_jcur root = hk_jcur_root(&t->doc);
     struct hk_jcur verify = hk_jcur_member(&root, "verify");
     t->rc = hk_verifier_parse(&verify, dir, &t->v);

@@ -213,3 +213,15 @@ void tu_make_cert(const char *dir, const char *name, const struct tu_cert *c)
     mbedtls_pk_free(&ikey);
     mbedtls_pk_free(&key);
 }
+
+void tu_load_member(struct tu_doc *t, const char *dir, const char *key, const char *value_json,
+                    struct hk_diags *diags)
+{
+    char *text = NULL;
+    assert_true(asprintf(&text, "{\n  \"%s\": %s\n}\n", key, value_json) > 0);
+    tu_write_file(dir, "hookd.json", text);
+    free(text);
+    assert_int_equal(hk_jdoc_load(&t->doc, dir, "hookd.json", diags), 0);
+    t->root = hk_jcur_root(&t->doc);
+    t->member = hk_jcur_member(&t->root, key);
+}

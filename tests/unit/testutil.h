@@ -35,4 +35,18 @@ int tu_random(void *ctx, unsigned char *out, size_t n);
  * dir/NAME.key (unencrypted, 0600): test keys are made at test time, never committed. */
 void tu_make_cert(const char *dir, const char *name, const struct tu_cert *c);
 
+#include "jconf.h"
+
+/* A configuration document made for a test: {"<key>": <value>} in a temporary hookd.json. */
+struct tu_doc {
+    struct hk_jdoc doc;
+    struct hk_jcur root;
+    struct hk_jcur member; /* the value of key; its parent is root, so keep the struct whole */
+};
+
+/* Writes {"key": value_json} as dir/hookd.json and loads it (problems go to diags); fails the
+ * test when the text is not JSON. Free with hk_jdoc_free(&t->doc). */
+void tu_load_member(struct tu_doc *t, const char *dir, const char *key, const char *value_json,
+                    struct hk_diags *diags);
+
 #endif
