@@ -29,14 +29,20 @@ static int start_padded(enum hk_hash hash, const uint8_t *block, void *state)
         return mbedtls_sha512_starts_ret(state, 0) ||
                mbedtls_sha512_update_ret(state, block, SHA512_BLOCK);
     }
-    mbedtls_sha256_init(state);
-    return mbedtls_sha256_starts_ret(state, 0) ||
-           mbedtls_sha256_update_ret(state, block, SHA256_BLOCK);
+    hk_sha256_init(state);
+    hk_sha256_update(state, block, SHA256_BLOCK);
+    return 0;
 }
 
 static int digest(enum hk_hash hash, const uint8_t *p, size_t n, uint8_t *out)
 {
-    return hash == HK_SHA512 ? mbedtls_sha512_ret(p, n, out, 0) : mbedtls_sha256_ret(p, n, out, 0);
+    if (hash == HK_SHA512)
+        return mbedtls_sha512_ret(p, n, out, 0);
+    struct hk_sha256 c;
+    hk_sha256_init(&c);
+    hk_sha256_update(&c, p, n);
+    hk_sha256_final(&c, out);
+    return 0;
 }
 
 int hk_hmac_key_init(struct hk_hmac_key *k, enum hk_hash hash, const uint8_t *key, size_t len)
@@ -69,18 +75,15 @@ void hk_hmac_key_wipe(struct hk_hmac_key *k)
 static int hmac256(const struct hk_hmac_key *k, const struct hk_span *parts, size_t nparts,
                    uint8_t *out)
 {
-    mbedtls_sha256_context c;
-    uint8_t inner[32];
-    int rc = 0;
-    mbedtls_sha256_clone(&c, &k->inner.s256);
-    for (size_t i = 0; i < nparts && !rc; i++)
-        rc = mbedtls_sha256_update_ret(&c, parts[i].p, parts[i].n);
-    rc = rc || mbedtls_sha256_finish_ret(&c, inner);
-    mbedtls_sha256_clone(&c, &k->outer.s256);
-    rc = rc || mbedtls_sha256_update_ret(&c, inner, sizeof inner) ||
-         mbedtls_sha256_finish_ret(&c, out);
-    mbedtls_platform_zeroize(&c, sizeof c);
-    return rc;
+    struct hk_sha256 c = k->inner.s256; /* the prepared state: no key schedule per MAC */
+    uint8_t inner[HK_SHA256_LEN];
+    for (size_t i = 0; i < nparts; i++)
+        hk_sha256_update(&c, parts[i].p, parts[i].n);
+    hk_sha256_final(&c, inner);
+    c = k->outer.s256;
+    hk_sha256_update(&c, inner, sizeof inner);
+    hk_sha256_final(&c, out);
+    return 0;
 }
 
 static int hmac512(const struct hk_hmac_key *k, const struct hk_span *parts, size_t nparts,

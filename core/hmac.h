@@ -6,7 +6,8 @@
 #ifndef HK_HMAC_H
 #define HK_HMAC_H
 
-#include <mbedtls/sha256.h>
+#include "sha256.h"
+
 #include <mbedtls/sha512.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +25,7 @@ struct hk_span {
 struct hk_hmac_key {
     enum hk_hash hash;
     union {
-        mbedtls_sha256_context s256;
+        struct hk_sha256 s256; /* SHA-NI when the CPU has it (sha256.h) */
         mbedtls_sha512_context s512;
     } inner, outer;
 };

@@ -1,7 +1,8 @@
 /* recent.c -- a seqlocked bucket table of recently committed event keys. */
 #include "recent.h"
 
-#include <mbedtls/sha256.h>
+#include "sha256.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,12 @@ void hk_recent_free(struct hk_recent *r)
 
 void hk_recent_key(const char *source, const char *id, struct hk_recent_key *k)
 {
-    uint8_t d[32];
-    mbedtls_sha256_context c;
-    mbedtls_sha256_init(&c);
-    mbedtls_sha256_starts_ret(&c, 0);
-    mbedtls_sha256_update_ret(&c, (const uint8_t *)source, strlen(source) + 1);
-    mbedtls_sha256_update_ret(&c, (const uint8_t *)id, strlen(id));
-    mbedtls_sha256_finish_ret(&c, d);
-    mbedtls_sha256_free(&c);
+    uint8_t d[HK_SHA256_LEN];
+    struct hk_sha256 c;
+    hk_sha256_init(&c);
+    hk_sha256_update(&c, source, strlen(source) + 1);
+    hk_sha256_update(&c, id, strlen(id));
+    hk_sha256_final(&c, d);
     memcpy(&k->a, d, sizeof k->a);
     memcpy(&k->b, d + sizeof k->a, sizeof k->b);
 }
