@@ -11,6 +11,7 @@
 #include "err.h"
 #include "log.h"
 #include "runtime_dir.h"
+#include "sha256.h"
 #include "store.h"
 
 #include <limits.h>
@@ -276,7 +277,8 @@ static void record_start(struct hk_server *s)
     snprintf(s->reload.hash, sizeof s->reload.hash, "%s", s->gen->conf->hash);
     snprintf(s->reload.message, sizeof s->reload.message, "started");
     hk_log(HK_LOG_INFO, "hookd started", HK_S("config", s->confdir),
-           HK_S("hash", s->gen->conf->hash), HK_I("generation", s->gen->number));
+           HK_S("hash", s->gen->conf->hash), HK_I("generation", s->gen->number),
+           HK_S("sha256", hk_sha256_accelerated() ? "sha-ni" : "portable"));
 }
 
 int hk_server_run(const char *confdir)

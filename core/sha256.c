@@ -2,6 +2,7 @@
 #include "sha256.h"
 
 #include <mbedtls/platform_util.h>
+#include <stdatomic.h>
 #include <mbedtls/sha256.h>
 #include <string.h>
 
@@ -59,24 +60,26 @@ __attribute__((target("sha,sse4.1"))) static void blocks_ni(uint32_t h[8], const
 }
 #endif
 
-static int force_portable;
+static atomic_int force_portable;
 
 void hk_sha256_use_portable(int on)
 {
-    force_portable = on;
+    atomic_store_explicit(&force_portable, on, memory_order_relaxed);
 }
 
 int hk_sha256_accelerated(void)
 {
 #ifdef HAVE_SHA_NI_CODE
-    static int known = -1; /* races are benign: every thread computes the same value */
-    if (force_portable)
+    static atomic_int known = -1; /* every thread that races here computes the same value */
+    if (atomic_load_explicit(&force_portable, memory_order_relaxed))
         return 0;
-    if (known < 0) {
+    int k = atomic_load_explicit(&known, memory_order_relaxed);
+    if (k < 0) {
         __builtin_cpu_init();
-        known = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        k = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        atomic_store_explicit(&known, k, memory_order_relaxed);
     }
-    return known;
+    return k;
 #else
     return 0;
 #endif
