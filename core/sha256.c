@@ -7,8 +7,11 @@
 #include <string.h>
 
 #if defined(__x86_64__)
+#include <cpuid.h>
 #include <immintrin.h>
+#include <stdbool.h>
 #define HAVE_SHA_NI_CODE 1
+#define CPUID_SHA_BIT    (1u << 29) /* CPUID leaf 7, EBX: the SHA extensions */
 #endif
 
 static const uint32_t initial[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
@@ -75,8 +78,10 @@ int hk_sha256_accelerated(void)
         return 0;
     int k = atomic_load_explicit(&known, memory_order_relaxed);
     if (k < 0) {
-        __builtin_cpu_init();
-        k = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        unsigned a, b, c, d;
+        bool sse41 = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSE4_1);
+        bool sha = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & CPUID_SHA_BIT);
+        k = sse41 && sha;
         atomic_store_explicit(&known, k, memory_order_relaxed);
     }
     return k;

@@ -4,7 +4,7 @@
  * mbedTLS 2.28 only has a portable SHA-256 (67 us per 16 KiB here; with the SHA extensions a
  * block costs a fifth of that), and the HMAC of every request body is the largest single
  * cost of answering a webhook. This implements the same function: the block transform uses
- * the SHA-NI instructions when __builtin_cpu_supports("sha") says so, and mbedTLS's own
+ * the SHA-NI instructions when CPUID says the CPU has them, and mbedTLS's own
  * transform otherwise. tests/unit/test_sha256.c checks it against mbedTLS on every length
  * from 0 to 1,100 bytes and on random splits. */
 #ifndef HK_SHA256_H
