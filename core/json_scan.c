@@ -16,6 +16,9 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Wants tracked in one pass; hk_json_scan makes one more pass per further batch. */
 #define WANT_BATCH 16
@@ -87,6 +90,7 @@ static inline size_t skip_ws(const uint8_t *p, size_t n, size_t i)
 /* Marks (top bit set) every byte of w that a string cannot take as is: '"', '\\', controls
  * and non-ASCII. A borrow can only mark bytes above a truly marked one, so the lowest mark is
  * exact, which is all string_run needs. */
+#ifndef __SSE2__
 static inline uint64_t string_specials(uint64_t w)
 {
     uint64_t quote = w ^ (BYTES_1 * '"');
@@ -96,12 +100,36 @@ static inline uint64_t string_specials(uint64_t w)
     uint64_t is_bslash = (bslash - BYTES_1) & ~bslash;
     return (control | is_quote | is_bslash | w) & BYTES_80;
 }
+#endif
 
 static inline bool string_plain(uint8_t c)
 {
     return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
 }
 
+#ifdef __SSE2__
+/* Skips plain string bytes sixteen at a time (SSE2 is part of x86-64): a byte is special
+ * when it is '"', '\\', below 0x20, or 0x80 and up -- the last two are exactly the bytes that
+ * are below 0x20 as signed chars. Returns the offset of the next special byte, or n. */
+static inline size_t string_run(const uint8_t *p, size_t n, size_t i)
+{
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (n - i >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i special =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                         _mm_cmplt_epi8(v, space));
+        unsigned mask = (unsigned)_mm_movemask_epi8(special);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+        i += 16;
+    }
+    while (i < n && string_plain(p[i]))
+        i++;
+    return i;
+}
+#else
 /* Skips plain string bytes eight at a time; returns the offset of the next special byte or
  * n. */
 static inline size_t string_run(const uint8_t *p, size_t n, size_t i)
@@ -121,6 +149,7 @@ static inline size_t string_run(const uint8_t *p, size_t n, size_t i)
         i++;
     return i;
 }
+#endif
 
 static inline int hex_value(uint8_t c)
 {
