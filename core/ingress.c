@@ -232,6 +232,24 @@ static void submit(struct hk_conn *c, const struct hk_source *s, struct hk_reque
     answer(c, 503, "unavailable", NULL, hk_store_retry_after(rc));
 }
 
+/* A sender's own handshake (Slack's url_verification) is answered by its scheme: it is not
+ * an event, so nothing is stored or delivered. */
+static bool answered_handshake(struct hk_conn *c, const struct hk_source *s,
+                               const struct hk_request *req)
+{
+    const struct hk_scheme *scheme = s->verifier->scheme;
+    struct hk_buf *b = &c->io->scratch;
+    b->len = 0;
+    if (!scheme->handshake || !is_json(req) || !scheme->handshake(req->body.data, req->body.len, b))
+        return false;
+    hk_counter_add(&c->io->counters, HK_COUNT_EVENTS, s->name, "handshake", 1);
+    hk_log(HK_LOG_INFO, "sender handshake answered, nothing stored", HK_S("source", s->name),
+           HK_S("scheme", scheme->name));
+    struct hk_response r = {.status = 200, .body = (const char *)b->data, .body_len = b->len};
+    hk_conn_respond(c, &r);
+    return true;
+}
+
 static void ingress_request(struct hk_conn *c, struct hk_request *req)
 {
     const struct hk_source *s = c->handler_data;
@@ -248,6 +266,8 @@ static void ingress_request(struct hk_conn *c, struct hk_request *req)
         hk_conn_respond(c, &r);
         return;
     }
+    if (answered_handshake(c, s, req))
+        return;
     struct hk_envelope env;
     hk_envelope_read(s, req->headers, req->nheaders, req->body.data, req->body.len, is_json(req),
                      &env);

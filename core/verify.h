@@ -6,6 +6,7 @@
 #ifndef HK_VERIFY_H
 #define HK_VERIFY_H
 
+#include "buf.h"
 #include "header.h"
 #include "hmac.h"
 #include "jconf.h"
@@ -54,6 +55,10 @@ struct hk_scheme {
     int created_scale_ms;
     /* Content types the scheme's senders use; NULL-terminated. */
     const char *const *content_types;
+    /* Optional: recognises a verified JSON request that is the sender's own handshake rather
+     * than an event (Slack's url_verification), writes the JSON body of the answer to out and
+     * returns true; hookd then answers 200 with it and stores nothing. Any thread. */
+    bool (*handshake)(const uint8_t *body, size_t len, struct hk_buf *out);
 };
 
 struct hk_verifier {

@@ -12,10 +12,15 @@
  *  - Interactivity (buttons, modals, shortcuts): a form with one field, payload=<JSON>. Its
  *    type and ids are inside that JSON, which the candidate syntax cannot reach; such a
  *    source sets its own id/type, or hookd stores these events as invalid (never dropped).
- * The creation time is event_time (seconds) or, for forms, the signed request timestamp. */
+ * The creation time is event_time (seconds) or, for forms, the signed request timestamp.
+ *
+ * When an app's Request URL is set, Slack first sends a signed url_verification request and
+ * enables the URL only if the answer holds its "challenge": slack_handshake answers it (it is
+ * not an event and is not stored). */
 #include "verify.h"
 
 #include "err.h"
+#include "json_scan.h"
 
 #include <string.h>
 
@@ -50,6 +55,23 @@ static int slack_check(const struct hk_verifier *v, const struct hk_verify_req *
     return fresh;
 }
 
+static bool slack_handshake(const uint8_t *body, size_t len, struct hk_buf *out)
+{
+    static const char kind[] = "url_verification";
+    struct hk_json_want w[] = {{.pointer = "/type"}, {.pointer = "/challenge"}};
+    char type[sizeof kind];
+    size_t type_len;
+    if (hk_json_scan(body, len, w, 2, NULL) != 0 || w[0].kind != HK_JSON_STRING ||
+        w[1].kind != HK_JSON_STRING)
+        return false;
+    if (hk_json_string(body + w[0].off, w[0].len, type, sizeof type, &type_len) != 0 ||
+        type_len != sizeof kind - 1 || memcmp(type, kind, type_len) != 0)
+        return false;
+    /* The challenge's text is a valid JSON string already: it is copied as it came. */
+    return hk_buf_puts(out, "{\"challenge\":") == 0 &&
+           hk_buf_append(out, body + w[1].off, w[1].len) == 0 && hk_buf_puts(out, "}") == 0;
+}
+
 static const char *const slack_keys[] = {"tolerance_s", NULL};
 static const char *const slack_types[] = {"application/json", "application/x-www-form-urlencoded",
                                           NULL};
@@ -65,4 +87,5 @@ const struct hk_scheme hk_scheme_slack = {
     .default_created = "/event_time | header:x-slack-request-timestamp",
     .created_scale_ms = 1000,
     .content_types = slack_types,
+    .handshake = slack_handshake,
 };

@@ -4,8 +4,10 @@ import base64
 import hashlib
 import hmac
 import json
+import sqlite3
 import struct
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -177,6 +179,33 @@ def test_slack_json_and_form(d):
     d.wait_log(r'source=slack id=13345224609.738474920.8088930838d88f008e0 type=/deploy')
     stale = slack_headers(form, ts=int(time.time()) - 301)
     assert send(d.port, "/wh/slack", form, stale, "application/x-www-form-urlencoded").status == 401
+
+
+def test_slack_url_verification_answered_not_stored(d):
+    """Slack enables a Request URL only when the signed url_verification request is answered
+    with its challenge; the handshake is not an event, so nothing of it is stored."""
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" + uuid.uuid4().hex
+    body = json.dumps({"token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "challenge": challenge,
+                       "type": "url_verification"}).encode()
+    r = send(d.port, "/wh/slack", body, slack_headers(body))
+    assert r.status == 200
+    assert r.json() == {"challenge": challenge}
+    d.wait_log(r'msg="sender handshake answered, nothing stored" source=slack scheme=slack')
+    # Only after the signature: a forged or stale handshake gets 401 and no challenge.
+    forged = slack_headers(body, secret="not-the-signing-secret")
+    r = send(d.port, "/wh/slack", body, forged)
+    assert r.status == 401 and challenge.encode() not in r.body
+    stale = slack_headers(body, ts=int(time.time()) - 301)
+    assert send(d.port, "/wh/slack", body, stale).status == 401
+    metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.admin_port).read().decode()
+    assert 'hookd_events_total{source="slack",outcome="handshake"} 1' in metrics
+    con = sqlite3.connect("file:%s?mode=ro" % (d.dir / "var" / "hookd.db"), uri=True)
+    try:
+        rows = con.execute("SELECT count(*) FROM events WHERE source = 'slack' AND "
+                           "CAST(body AS TEXT) LIKE ?", ("%" + challenge + "%",)).fetchone()
+    finally:
+        con.close()
+    assert rows == (0,)
 
 
 # ---- generic HMAC ----

@@ -613,6 +613,36 @@ static void test_slack(void **state)
     tv_free(&t);
 }
 
+static bool slack_handshake(const char *text, struct hk_buf *out)
+{
+    out->len = 0;
+    return hk_scheme_find("slack")->handshake((const uint8_t *)text, strlen(text), out);
+}
+
+/* Slack's url_verification is answered with its challenge, copied as JSON text; anything
+ * else is an event (or not Slack's handshake) and is left to the store. */
+static void test_slack_handshake(void **state)
+{
+    (void)state;
+    struct hk_buf out = {0};
+    assert_true(slack_handshake("{\"token\":\"t\",\"challenge\":\"3eZbrw1aB\","
+                                "\"type\":\"url_verification\"}",
+                                &out));
+    assert_int_equal(out.len, strlen("{\"challenge\":\"3eZbrw1aB\"}"));
+    assert_memory_equal(out.data, "{\"challenge\":\"3eZbrw1aB\"}", out.len);
+    /* The type compared decoded, the challenge kept escaped: the answer is still valid JSON. */
+    assert_true(
+        slack_handshake("{\"type\":\"\\u0075rl_verification\",\"challenge\":\"a\\\"b\"}", &out));
+    assert_memory_equal(out.data, "{\"challenge\":\"a\\\"b\"}", out.len);
+    assert_false(slack_handshake("{\"type\":\"event_callback\",\"challenge\":\"x\"}", &out));
+    assert_false(slack_handshake("{\"type\":\"url_verification\"}", &out));
+    assert_false(slack_handshake("{\"type\":\"url_verification\",\"challenge\":7}", &out));
+    assert_false(slack_handshake("{\"type\":\"url_verification\",\"challenge\":\"x\"", &out));
+    assert_false(slack_handshake("{\"type\":\"url_verification_\",\"challenge\":\"x\"}", &out));
+    assert_null(hk_scheme_find("flagright")->handshake);
+    hk_buf_free(&out);
+}
+
 /* Generic HMAC: SHA-512, base64 (URL-safe here), a template with a signed timestamp, and
  * a separator for rotation. */
 static void test_hmac_sha512_base64_template(void **state)
@@ -799,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_github),
         cmocka_unit_test(test_shopify),
         cmocka_unit_test(test_slack),
+        cmocka_unit_test(test_slack_handshake),
         cmocka_unit_test(test_hmac_sha512_base64_template),
         cmocka_unit_test(test_hmac_defaults_and_literal_braces),
         cmocka_unit_test(test_hmac_config_errors),
