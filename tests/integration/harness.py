@@ -93,6 +93,8 @@ class Hookd:
         return p.returncode, p.stdout + p.stderr
 
     def start(self, wait=True, timeout=20):
+        # A restart appends to the same log: only what this process writes tells its ports.
+        self._start_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([HOOKD, "-c", str(self.dir)], env=self.env,
                                      stdout=self._log, stderr=self._log)
@@ -103,7 +105,7 @@ class Hookd:
     def wait_ready(self, timeout=20):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            text = self.log()
+            text = self.log_path.read_bytes()[self._start_offset:].decode(errors="replace")
             if "hookd started" in text:
                 self.ports = [int(m) for m in re.findall(r'msg=listening address=\S+:(\d+)', text)]
                 self.port = self.ports[0] if self.ports else None

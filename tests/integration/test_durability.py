@@ -1,6 +1,6 @@
 """The durable store against the real daemon: kill -9 loses nothing answered, a duplicate
 storm is delivered once, retries back off into dead letters that the CLI replays, and a full
-disk means 503, never a 2xx for what was not stored."""
+disk or a failed fsync means 503, never a 2xx for what was not stored."""
 import json
 import os
 import random
@@ -9,11 +9,13 @@ import sqlite3
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 
 import pytest
 
-from harness import HOOKD, FIXTURE_DIR, Client, base_config, signed_post
+from harness import HOOKD, FIXTURE_DIR, SANITIZED, Client, base_config, signed_post
 
 
 def fixture(name):
@@ -83,13 +85,15 @@ def test_kill_9_loses_nothing_answered(make_hookd, tmp_path):
     rng = random.Random(7)
     for round_ in range(4):
         stop = threading.Event()
+        before = len(answered)
         threads = load(d.port, stop, answered, "r%d" % round_)
+        wait_for(lambda: len(answered) > before, 30, "round %d to be answered" % round_)
         time.sleep(rng.uniform(0.3, 1.2))
         d.kill9()  # no chance to finish anything
         stop.set()
         for t in threads:
             t.join(10)
-        d.start()  # same directory, same store
+        d.start()  # same directory, same store, a new port
     db = d.dir / "var" / "hookd.db"
     assert len(answered) > 200
     missing = set(answered) - stored_ids(db)
@@ -235,6 +239,46 @@ def test_full_disk_means_503_then_recovery(make_hookd, tmp_path):
         d.stop()
     finally:
         subprocess.run(["umount", "-l", str(mnt)])
+
+
+def ready(d):
+    try:
+        return urllib.request.urlopen("http://127.0.0.1:%d/readyz" % d.admin_port).status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
+def test_failed_fsync_stops_acknowledging(make_hookd, tmp_path):
+    """When fdatasync fails (EIO, injected by an LD_PRELOAD shim while a flag file exists),
+    the commit it should have made durable is answered 503, and so is everything after it,
+    even once fsync works again: after a failed fsync the kernel may have dropped the dirty
+    pages, so only a restart (which reads the store again) may acknowledge anything."""
+    flag = tmp_path / "fail-fsync"
+    env = {"LD_PRELOAD": fixture("fail_fsync"), "HK_FAIL_FSYNC": str(flag)}
+    if SANITIZED:  # the shim is preloaded ahead of the sanitizer's runtime
+        env["ASAN_OPTIONS"] = os.environ.get("ASAN_OPTIONS", "") + ":verify_asan_link_order=0"
+    conf = base_config(store={"path": "var/hookd.db", "durability": "fsync"},
+                       log={"level": "info", "access": False})
+    d = make_hookd(conf, env=env, sub="fsync")
+    c = Client(d.port)
+    assert c.exchange(signed_post(body_for("before"))).status == 200
+    assert ready(d)
+    flag.touch()
+    r = c.exchange(signed_post(body_for("during")))
+    assert r.status == 503 and r.headers.get("retry-after")
+    assert "fsync of the store's WAL failed" in d.log()
+    assert not ready(d)
+    flag.unlink()
+    r = c.exchange(signed_post(body_for("after")))
+    assert r.status == 503, "acknowledged after a failed fsync without a restart"
+    assert not ready(d)
+    d.stop()
+    ids = stored_ids(d.dir / "var" / "hookd.db")
+    assert "before" in ids and "after" not in ids  # "during" may be there: it was refused
+    d.start()
+    c = Client(d.port)
+    assert c.exchange(signed_post(body_for("after"))).status == 200
+    assert ready(d)
 
 
 def test_retention_prunes_delivered_events_but_keeps_dead_letters(make_hookd, tmp_path):
