@@ -2,7 +2,7 @@
 # store.sh -- the durable path: hookd with "durability": "fsync" answering only after each
 # event is committed, every request a distinct event (no dedup shortcut), 32 keep-alive
 # connections, next to the shared harness's nginx-w1 row measured just before.
-#   DURATION=10s CONNS=32 bench/store.sh
+#   DURATION=10s CONNS=32 IO_THREADS=0 bench/store.sh
 # Prints both rows, the ratio, and the store's batch sizes and commit latencies (/metrics).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,6 +28,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/hookd-store-XXXXXX")
 printf '%s' "$BENCH_SECRET" >"$dir/secret"
 cat >"$dir/hookd.json" <<JSON
 { "listen": [ { "address": "127.0.0.1:$PORT" } ],
+  "io_threads": ${IO_THREADS:-0},
   "sources": [ { "name": "flagright", "path": "/webhooks/flagright",
                  "verify": { "scheme": "flagright", "secrets": [ { "file": "secret" } ] } } ],
   "store": { "path": "var/hookd.db", "durability": "fsync" },
