@@ -57,8 +57,7 @@ static void dead_letter(struct hk_dispatch *d, struct hk_delivery *list, const c
     while (list) {
         struct hk_delivery *next = list->next;
         list->result = HOOKD_PERMANENT;
-        snprintf(list->error, sizeof list->error,
-                 "instance \"%s\" was removed from the configuration", name);
+        hk_lane_removed_error(name, list->error, sizeof list->error);
         hk_store_complete(d->store, list);
         list = next;
     }

@@ -296,3 +296,8 @@ void hk_lane_watchdog(struct hk_lane *l, int64_t now_ms)
                HK_I("running_ms", now_ms - started), HK_I("timeout_ms", timeout));
     }
 }
+
+void hk_lane_removed_error(const char *instance, char *out, size_t cap)
+{
+    snprintf(out, cap, "instance \"%s\" was removed from the configuration", instance);
+}

@@ -94,6 +94,9 @@ void hk_lane_free(struct hk_lane *l);
 void hk_lane_watchdog(struct hk_lane *l, int64_t now_ms);
 /* Frees a delivery and its event reference. */
 void hk_delivery_free(struct hk_delivery *d);
+/* Writes the last_error of a delivery whose instance a reload removed: one wording for the
+ * store, the dispatcher and the operator's queries. */
+void hk_lane_removed_error(const char *instance, char *out, size_t cap);
 /* While a worker runs handle(), the host API's log() copies each ERROR or WARN message here
  * (HK_ERROR_TEXT_MAX bytes), so the outcome of the delivery can say why. NULL otherwise. */
 extern _Thread_local char *hk_handle_error;

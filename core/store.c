@@ -257,8 +257,7 @@ static void push_deliveries(struct hk_store *s, struct hk_delivery *d)
         struct hk_lane *lane = d->lane;
         if (!hk_lane_push_planned(lane, d)) { /* detached by a reload meanwhile */
             d->result = HOOKD_PERMANENT;
-            snprintf(d->error, sizeof d->error,
-                     "instance \"%s\" was removed from the configuration", lane->name);
+            hk_lane_removed_error(lane->name, d->error, sizeof d->error);
             hk_store_complete(s, d);
         }
         atomic_fetch_sub(&lane->planned, 1);

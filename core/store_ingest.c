@@ -62,7 +62,8 @@ static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t eve
     struct hk_lane *lane = hk_dispatch_find(s->dispatch, instance);
     enum placement where = place(lane);
     char why[160];
-    snprintf(why, sizeof why, "instance \"%s\" was removed from the configuration", instance);
+    if (where == TO_DEAD)
+        hk_lane_removed_error(instance, why, sizeof why);
     sqlite3_stmt *st = s->st[ST_INSERT_DELIVERY];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, event_row);

@@ -164,7 +164,7 @@ int hk_store_scan(struct hk_store *s, int64_t now)
 int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now)
 {
     char why[160];
-    snprintf(why, sizeof why, "instance \"%s\" was removed from the configuration", name);
+    hk_lane_removed_error(name, why, sizeof why);
     sqlite3_stmt *st = s->st[ST_KILL_INSTANCE];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, now);
