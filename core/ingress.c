@@ -233,14 +233,16 @@ static void submit(struct hk_conn *c, const struct hk_source *s, struct hk_reque
 }
 
 /* A sender's own handshake (Slack's url_verification) is answered by its scheme: it is not
- * an event, so nothing is stored or delivered. */
+ * an event, so nothing is stored or delivered. A handshake carries no event id, so only
+ * bodies that are not valid events are looked at: events pay nothing for it. */
 static bool answered_handshake(struct hk_conn *c, const struct hk_source *s,
-                               const struct hk_request *req)
+                               const struct hk_request *req, const struct hk_envelope *env)
 {
     const struct hk_scheme *scheme = s->verifier->scheme;
     struct hk_buf *b = &c->io->scratch;
     b->len = 0;
-    if (!scheme->handshake || !is_json(req) || !scheme->handshake(req->body.data, req->body.len, b))
+    if (env->valid || !scheme->handshake || !is_json(req) ||
+        !scheme->handshake(req->body.data, req->body.len, b))
         return false;
     hk_counter_add(&c->io->counters, HK_COUNT_EVENTS, s->name, "handshake", 1);
     hk_log(HK_LOG_INFO, "sender handshake answered, nothing stored", HK_S("source", s->name),
@@ -266,11 +268,11 @@ static void ingress_request(struct hk_conn *c, struct hk_request *req)
         hk_conn_respond(c, &r);
         return;
     }
-    if (answered_handshake(c, s, req))
-        return;
     struct hk_envelope env;
     hk_envelope_read(s, req->headers, req->nheaders, req->body.data, req->body.len, is_json(req),
                      &env);
+    if (answered_handshake(c, s, req, &env))
+        return;
     submit(c, s, req, &env);
 }
 

@@ -57,7 +57,8 @@ struct hk_scheme {
     const char *const *content_types;
     /* Optional: recognises a verified JSON request that is the sender's own handshake rather
      * than an event (Slack's url_verification), writes the JSON body of the answer to out and
-     * returns true; hookd then answers 200 with it and stores nothing. Any thread. */
+     * returns true; hookd then answers 200 with it and stores nothing. Asked only about
+     * bodies whose envelope is not a valid event (a handshake has no event id). Any thread. */
     bool (*handshake)(const uint8_t *body, size_t len, struct hk_buf *out);
 };
 
