@@ -8,6 +8,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HARNESS=${HOOKD_BENCH_HARNESS:-$(cd "$HERE/../../shared/bench" 2>/dev/null && pwd || true)}
 . "$HARNESS/bench.env"
+. "$HERE/../scripts/lib/hookd-proc.sh"
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-32}
 COUNT=${COUNT:-600000}
@@ -33,12 +34,10 @@ cat >"$dir/hookd.json" <<JSON
                  "verify": { "scheme": "flagright", "secrets": [ { "file": "secret" } ] } } ],
   "store": { "path": "var/hookd.db", "durability": "fsync" },
   "admin": { "address": "127.0.0.1:$ADMIN" },
-  "log": { "level": "warn", "access": false } }
+  "log": { "level": "info", "access": false } }
 JSON
-"$HERE/../build/core/hookd" -c "$dir" 2>"$out/hookd.log" &
-pid=$!
-trap 'kill -TERM $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 50); do curl -sf "http://127.0.0.1:$ADMIN/healthz" >/dev/null && break; sleep 0.1; done
+trap 'hookd_stop; rm -rf "$dir"' EXIT
+hookd_start "$HERE/../build/core/hookd" "$dir" "$out/hookd.log" 1
 
 echo "== hookd, durability fsync, $CONNS connections, 1 KiB distinct events, $DURATION"
 wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$HERE/wrk/unique.lua" \

@@ -21,7 +21,6 @@ WARMUP=${WARMUP:-2s}
 THREADS=${THREADS:-1}
 IO_THREADS=${IO_THREADS:-2}
 OUT=${OUT:-$ROOT/bench/out/tls-$(date +%Y%m%d-%H%M%S)}
-START_TIMEOUT_S=20
 PATH_=/webhook
 
 for bin in "$HOOKD" wrk openssl python3; do
@@ -30,17 +29,10 @@ done
 [[ -r $BENCH_DIR/bench.env ]] || { echo "tls.sh: no bench.env in $BENCH_DIR: set BENCH_DIR" >&2; exit 1; }
 # shellcheck source=/dev/null
 . "$BENCH_DIR/bench.env"
+. "$ROOT/scripts/lib/hookd-proc.sh"
 
 work=$(mktemp -d)
-pid=
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    wait "$pid" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'hookd_stop; rm -rf "$work"' EXIT
 mkdir -p "$OUT" "$work/conf/plugins.d" "$work/payload"
 
 python3 "$BENCH_DIR/gen_payload.py" "$work/payload" >/dev/null
@@ -59,18 +51,9 @@ cat >"$work/conf/hookd.json" <<EOF
 }
 EOF
 
-"$HOOKD" -c "$work/conf" >"$OUT/hookd.log" 2>&1 &
-pid=$!
-ports=()
-for _ in $(seq $((START_TIMEOUT_S * 10))); do
-  mapfile -t ports < <(sed -n 's/.*msg=listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$OUT/hookd.log")
-  ((${#ports[@]} == 2)) && grep -q "hookd started" "$OUT/hookd.log" && break
-  kill -0 "$pid" 2>/dev/null || { cat "$OUT/hookd.log" >&2; exit 1; }
-  sleep 0.1
-done
-((${#ports[@]} == 2)) || { echo "tls.sh: hookd did not start" >&2; exit 1; }
-plain=${ports[0]}
-tls=${ports[1]}
+hookd_start "$HOOKD" "$work/conf" "$OUT/hookd.log" 2
+plain=${HOOKD_PORTS[0]}
+tls=${HOOKD_PORTS[1]}
 
 # wrk one row: prints "rps p50_us p99_us errors" from post.lua's RESULT line.
 run_wrk() { # URL CONNS PAYLOAD DURATION LOG

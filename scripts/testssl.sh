@@ -13,21 +13,13 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HOOKD=${HOOKD_BIN:-$ROOT/${1:-build}/core/hookd}
 OUT=${OUT:-$ROOT/bench/out/testssl-$(date +%Y%m%d-%H%M%S)}
-START_TIMEOUT_S=20
 
 [[ -x $HOOKD ]] || { echo "testssl: $HOOKD not found: build first (cmake -S . -B build && make -C build)" >&2; exit 1; }
 command -v testssl >/dev/null || { echo "testssl: testssl not found: run scripts/setup.sh --bench" >&2; exit 1; }
 
+. "$ROOT/scripts/lib/hookd-proc.sh"
 work=$(mktemp -d)
-pid=
-cleanup() {
-  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid"
-    wait "$pid" || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+trap 'hookd_stop; rm -rf "$work"' EXIT
 
 mkdir -p "$OUT" "$work/conf/plugins.d"
 "$ROOT/scripts/gen-cert.sh" "$work/conf/tls" >/dev/null
@@ -44,16 +36,8 @@ cat >"$work/conf/hookd.json" <<EOF
 }
 EOF
 
-TESTSSL_SECRET=scan-only-secret "$HOOKD" -c "$work/conf" >"$OUT/hookd.log" 2>&1 &
-pid=$!
-port=
-for _ in $(seq $((START_TIMEOUT_S * 10))); do
-  port=$(sed -n 's/.*msg=listening address=127\.0\.0\.1:\([0-9]*\).*/\1/p' "$OUT/hookd.log" | head -1)
-  [[ -n $port ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$OUT/hookd.log" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n $port ]] || { echo "testssl: hookd did not start" >&2; exit 1; }
+hookd_start "$HOOKD" "$work/conf" "$OUT/hookd.log" 1 TESTSSL_SECRET=scan-only-secret
+port=${HOOKD_PORTS[0]}
 echo "testssl: scanning hookd on 127.0.0.1:$port (report in $OUT)"
 
 testssl --quiet --color 0 --warnings off --ip 127.0.0.1 --add-ca "$work/conf/tls/cert.pem" \
