@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void describe(const struct sockaddr *sa, char *out, size_t cap)
@@ -33,9 +34,14 @@ int hk_server_probe_free(const struct hk_listen_conf *lc)
     int fd = socket(lc->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
-    /* A plain bind fails if anyone holds the port, even with SO_REUSEPORT: without this, a
-     * second hookd would silently share the address with the first. */
-    int rc = bind(fd, (const struct sockaddr *)&lc->sa, lc->salen) < 0 ? -errno : 0;
+    /* A bind without SO_REUSEPORT fails if another socket listens on the port: without this,
+     * a second hookd would silently share the address with the first. SO_REUSEADDR lets the
+     * connections a stopped hookd closed itself (TIME_WAIT, up to a minute) not count. */
+    int one = 1;
+    int rc = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+                     bind(fd, (const struct sockaddr *)&lc->sa, lc->salen) < 0
+                 ? -errno
+                 : 0;
     close(fd);
     if (rc)
         hk_log(HK_LOG_ERROR, "cannot listen", HK_S("address", lc->address),

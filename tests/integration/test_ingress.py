@@ -267,3 +267,34 @@ def test_connection_refused_after_stop(hookd):
     hookd.stop()
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", hookd.port), timeout=2)
+
+
+def closed_first_on(port):
+    """Connections in FIN_WAIT2 or TIME_WAIT whose local port is `port`: hookd closed them."""
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                local, state = line.split()[1], line.split()[3]
+                if state in ("05", "06") and int(local.split(":")[1], 16) == port:
+                    n += 1
+    return n
+
+
+def test_restart_on_the_same_port_while_old_connections_linger(make_hookd):
+    d = make_hookd()
+    port = d.port
+    clients = [Client(port) for _ in range(4)]
+    for i, c in enumerate(clients):
+        body = json.dumps({"id": "tw-%d" % i, "type": "CASE_CLOSED", "createdTimestamp": 1}).encode()
+        assert c.exchange(signed_post(body)).status == 200
+    assert d.stop() == 0  # hookd closes the idle keep-alive connections itself
+    for c in clients:
+        c.close()
+    assert closed_first_on(port) > 0, "the test needs connections that linger on the port"
+    conf = base_config(listen=[{"address": "127.0.0.1:%d" % port}])
+    d.write_config(conf)
+    d.start()
+    assert d.port == port
+    body = json.dumps({"id": "tw-after", "type": "CASE_CLOSED", "createdTimestamp": 1}).encode()
+    assert post(port, body).status == 200
