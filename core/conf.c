@@ -15,15 +15,24 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_IO_THREADS 64
-#define HK_LISTEN_MAX  16
-#define MAX_SOURCES    256
-#define PORT_MAX       65535
+#define MAX_THREADS   64 /* io_threads, check_threads */
+#define HK_LISTEN_MAX 16
+#define MAX_SOURCES   256
+#define PORT_MAX      65535
 
-static const char *const top_keys[] = {
-    "listen",     "limits", "io_threads", "sources", "trusted_proxies",
-    "plugin_dir", "store",  "admin",      "log",     "shutdown_timeout_ms",
-    "reload",     NULL};
+static const char *const top_keys[] = {"listen",
+                                       "limits",
+                                       "io_threads",
+                                       "check_threads",
+                                       "sources",
+                                       "trusted_proxies",
+                                       "plugin_dir",
+                                       "store",
+                                       "admin",
+                                       "log",
+                                       "shutdown_timeout_ms",
+                                       "reload",
+                                       NULL};
 static const char *const listen_keys[] = {"address", "proxy_protocol", "tls", NULL};
 static const char *const limit_keys[] = {"max_body_bytes",
                                          "max_header_bytes",
@@ -254,16 +263,24 @@ static int parse_admin_log(struct hk_conf *c, const struct hk_jcur *root)
     return rc;
 }
 
+/* A thread count from the file, 0 meaning one per core. */
+static int parse_threads(const struct hk_jcur *root, const char *key, uint32_t *out)
+{
+    int64_t n = 0;
+    int rc = hk_jconf_int(root, key, 0, MAX_THREADS, &n);
+    if (n == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores < 1 ? 1 : cores > MAX_THREADS ? MAX_THREADS : cores;
+    }
+    *out = (uint32_t)n;
+    return rc;
+}
+
 static int parse_misc(struct hk_conf *c, const struct hk_jcur *root)
 {
-    int64_t io = 0;
     const char *plugin_dir = HOOKD_DEFAULT_PLUGIN_DIR;
-    int rc = hk_jconf_int(root, "io_threads", 0, MAX_IO_THREADS, &io);
-    if (io == 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        io = cores < 1 ? 1 : cores > MAX_IO_THREADS ? MAX_IO_THREADS : cores;
-    }
-    c->io_threads = (uint32_t)io;
+    int rc = parse_threads(root, "io_threads", &c->io_threads);
+    rc |= parse_threads(root, "check_threads", &c->check_threads);
     rc |= hk_jconf_string(root, "plugin_dir", false, &plugin_dir);
     c->plugin_dir = resolve(c->dir, plugin_dir);
     return c->plugin_dir ? rc : HK_ENOMEM;

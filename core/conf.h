@@ -82,7 +82,8 @@ struct hk_conf {
     struct hk_listen_conf *listen;
     size_t nlisten;
     struct hk_limits limits;
-    uint32_t io_threads; /* resolved: 0 in the file means one per core */
+    uint32_t io_threads;    /* resolved: 0 in the file means one per core */
+    uint32_t check_threads; /* the thread pool checking large bodies; likewise */
     struct hk_source *sources;
     size_t nsources;
     struct hk_ipset *trusted; /* owned; top-level trusted_proxies, default of every source */

@@ -2,8 +2,10 @@
  *
  * Head: path -> source (404), method (405), client address and allowlist (403), content
  * type (415), framing (411) -- all before a body byte is read. Body: signature on the raw
- * bytes (401), then the envelope, then the answer. */
+ * bytes (401), then the envelope (both in ingress_check.c), then the answer. */
 #include "ingress.h"
+
+#include "ingress_check.h"
 
 #include "buf.h"
 #include "envelope.h"
@@ -252,28 +254,34 @@ static bool answered_handshake(struct hk_conn *c, const struct hk_source *s,
     return true;
 }
 
-static void ingress_request(struct hk_conn *c, struct hk_request *req)
+static void checked(struct hk_check *k)
 {
-    const struct hk_source *s = c->handler_data;
-    struct hk_verify_req vr = {req->headers, req->nheaders, req->body.data, req->body.len,
-                               (int64_t)time(NULL)};
-    int rc = hk_verifier_check(s->verifier, &vr);
-    if (rc) {
+    struct hk_conn *c = k->c;
+    const struct hk_source *s = k->s;
+    if (k->verify_rc == HK_EAUTH || k->verify_rc == HK_ESTALE) {
         hk_log(HK_LOG_WARN, "signature rejected", HK_S("source", s->name),
                HK_S("peer", c->peer_text),
-               HK_S("reason", rc == HK_ESTALE ? "timestamp outside the tolerance"
-                                              : "missing or wrong signature"));
+               HK_S("reason", k->verify_rc == HK_ESTALE ? "timestamp outside the tolerance"
+                                                        : "missing or wrong signature"));
         struct hk_response r = {.status = 401};
         hk_response_error_body(&r);
         hk_conn_respond(c, &r);
         return;
     }
-    struct hk_envelope env;
-    hk_envelope_read(s, req->headers, req->nheaders, req->body.data, req->body.len, is_json(req),
-                     &env);
-    if (answered_handshake(c, s, req, &env))
+    if (k->verify_rc) { /* could not be checked (no memory): the sender will retry */
+        hk_log(HK_LOG_WARN, "request refused with 503: signature not checked",
+               HK_S("source", s->name), HK_S("error", hk_strerror(k->verify_rc)));
+        answer(c, 503, "unavailable", NULL, 1);
         return;
-    submit(c, s, req, &env);
+    }
+    if (answered_handshake(c, s, k->req, &k->env))
+        return;
+    submit(c, s, k->req, &k->env);
+}
+
+static void ingress_request(struct hk_conn *c, struct hk_request *req)
+{
+    hk_check_request(c, c->handler_data, req, is_json(req), checked);
 }
 
 const struct hk_conn_handler hk_ingress_handler = {

@@ -193,6 +193,9 @@ static int needs_restart(const struct hk_conf *a, const struct hk_conf *b, char 
     if (a->io_threads != b->io_threads)
         snprintf(err, cap, "io_threads changed from %u to %u: restart hookd to apply it",
                  a->io_threads, b->io_threads);
+    else if (a->check_threads != b->check_threads)
+        snprintf(err, cap, "check_threads changed from %u to %u: restart hookd to apply it",
+                 a->check_threads, b->check_threads);
     else if (strcmp(a->store.path, b->store.path) || a->store.durability != b->store.durability)
         snprintf(err, cap, "the store (path or durability) changed: restart hookd to apply it");
     else if ((a->admin_address == NULL) != (b->admin_address == NULL) ||

@@ -193,9 +193,19 @@ static int start_timers(struct hk_server *s)
     return rc ? rc : uv_timer_start(&s->watchdog, watchdog_cb, WATCHDOG_MS, WATCHDOG_MS);
 }
 
+/* libuv sizes its thread pool from the environment when the pool is first used, which is
+ * after this: the loops are not running yet. */
+static void size_check_pool(unsigned n)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%u", n);
+    setenv("UV_THREADPOOL_SIZE", v, 1);
+}
+
 static int start(struct hk_server *s)
 {
     const struct hk_conf *c = s->gen->conf;
+    size_check_pool(c->check_threads);
     int rc = create_io(s, c->io_threads, c->admin_address != NULL);
     if (rc == 0)
         rc = hk_server_open_listeners(s);
@@ -278,6 +288,7 @@ static void record_start(struct hk_server *s)
     snprintf(s->reload.message, sizeof s->reload.message, "started");
     hk_log(HK_LOG_INFO, "hookd started", HK_S("config", s->confdir),
            HK_S("hash", s->gen->conf->hash), HK_I("generation", s->gen->number),
+           HK_I("io_threads", s->nio), HK_I("check_threads", s->gen->conf->check_threads),
            HK_S("sha256", hk_sha256_accelerated() ? "sha-ni" : "portable"));
 }
 

@@ -41,6 +41,7 @@ def base_config(**overrides):
     conf = {
         "listen": [{"address": "127.0.0.1:0"}],
         "io_threads": 2,
+        "check_threads": 2,
         "log": {"level": "debug", "access": True},
         "sources": [{
             "name": "flagright", "path": "/webhooks/flagright",

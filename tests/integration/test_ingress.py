@@ -1,5 +1,6 @@
 """The HTTP ingress and the Flagright verifier against the real daemon (issue: the foundation)."""
 import json
+import os
 import re
 import signal
 import socket
@@ -298,3 +299,52 @@ def test_restart_on_the_same_port_while_old_connections_linger(make_hookd):
     assert d.port == port
     body = json.dumps({"id": "tw-after", "type": "CASE_CLOSED", "createdTimestamp": 1}).encode()
     assert post(port, body).status == 200
+
+
+def check_thread_count(pid):
+    """Threads that have checked a large body (each names itself hookd-check then)."""
+    n = 0
+    for task in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, task)) as f:
+            n += f.read().strip() == "hookd-check"
+    return n
+
+
+def large_event(i, pad=12000):
+    return json.dumps({"id": "big-%d" % i, "type": "CASE_CLOSED", "createdTimestamp": 1,
+                       "data": {"note": "\u00e9x" * (pad // 3), "seq": i}}).encode()
+
+
+def test_large_bodies_are_checked_on_the_check_threads(make_hookd):
+    d = make_hookd(base_config(check_threads=3))
+    small = json.dumps({"id": "small", "type": "CASE_CLOSED", "createdTimestamp": 1}).encode()
+    assert post(d.port, small).status == 200
+    assert check_thread_count(d.proc.pid) == 0  # small bodies are checked on the loop
+
+    c = Client(d.port)  # pipelined large events: answered in order, each with its own id
+    c.send(b"".join(signed_post(large_event(i)) for i in range(12)))
+    for i in range(12):
+        r = c.read_response()
+        assert (r.status, r.json()) == (200, {"status": "accepted", "id": "big-%d" % i})
+    assert 1 <= check_thread_count(d.proc.pid) <= 3
+
+    body = large_event(100)
+    forged = request("POST", "/webhooks/flagright", body,
+                     {"Content-Type": "application/json",
+                      "x-flagright-signature": flagright_sig(body, "not-the-secret")})
+    r = c.exchange(forged)
+    assert r.status == 401 and r.json() == {"status": "rejected", "error": "unauthorized"}
+    truncated = large_event(101)[:-1]  # genuine, but not JSON: accepted and kept as invalid
+    r = c.exchange(signed_post(truncated))
+    assert r.status == 200 and r.json() == {"status": "accepted"}
+    assert c.exchange(signed_post(large_event(0))).json() == {"status": "duplicate",
+                                                             "id": "big-0"}
+    c.close()
+    d.wait_log(re.escape('msg="invalid event accepted" source=flagright '
+                         'reason="body is not valid JSON'))
+    d.stop()
+    log = d.log()
+    for i in range(12):
+        assert "id=big-%d type=CASE_CLOSED" % i in log
+    assert log.count('msg="signature rejected"') == 1
+    assert "id=big-100" not in log

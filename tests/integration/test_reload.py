@@ -143,6 +143,8 @@ def test_broken_reloads_keep_the_old_generation(make_hookd, tmp_path):
          'did you mean \\"listen\\"'),
         ("io_threads", lambda: d.write_config(config=dict(conf_with([S1]), io_threads=1)),
          "io_threads changed from 2 to 1: restart hookd"),
+        ("check_threads", lambda: d.write_config(config=dict(conf_with([S1]), check_threads=3)),
+         "check_threads changed from 2 to 3: restart hookd"),
         ("missing plugin", lambda: d.write_config(plugins={"20-x.json": {
             "plugin": "no_such_plugin", "name": "x"}}), "no_such_plugin"),
     ]

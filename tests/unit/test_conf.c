@@ -50,6 +50,7 @@ static void test_valid_with_defaults(void **state)
     assert_int_equal(c->limits.max_body_bytes, 1048576);
     assert_int_equal(c->limits.header_timeout_ms, 10000);
     assert_true(c->io_threads >= 1);
+    assert_true(c->check_threads >= 1); /* 0 (the default) resolves to one per core */
     assert_int_equal(c->sources[0].verifier->nsecrets, 2);
     assert_memory_equal(c->sources[0].verifier->secrets[1].bytes, "old-secret", 10);
     assert_int_equal(c->sources[0].verifier->secrets[1].len, 10); /* newline dropped */
@@ -72,6 +73,7 @@ static void test_every_problem_listed(void **state)
         "  \"lisen\": [],\n"
         "  \"listen\": [{\"address\": \"localhost\"}],\n"
         "  \"limits\": {\"max_body_bytes\": 0, \"idle_timeout_ms\": \"x\"},\n"
+        "  \"check_threads\": 65,\n"
         "  \"sources\": [\n"
         "    {\"name\": \"a\", \"path\": \"nope\", \"verify\": {\"scheme\": \"flagrite\"}},\n"
         "    {\"name\": \"b\", \"path\": \"/b\",\n"
@@ -85,12 +87,14 @@ static void test_every_problem_listed(void **state)
     expect_problem(&d, "hookd.json:3:26: listen[0].address: \"localhost\" is not an address");
     expect_problem(&d, "limits.max_body_bytes: 0 is out of range: use a value from 1");
     expect_problem(&d, "limits.idle_timeout_ms: expected an integer");
+    expect_problem(&d, "hookd.json:5:20: check_threads: 65 is out of range: use a value from 0 "
+                       "to 64");
     expect_problem(&d, "sources[0].path: \"nope\" is not a request path");
-    expect_problem(&d, "hookd.json:6:56: sources[0].verify.scheme: unknown scheme \"flagrite\": "
+    expect_problem(&d, "hookd.json:7:56: sources[0].verify.scheme: unknown scheme \"flagrite\": "
                        "use one of flagright");
     expect_problem(&d, "sources[1].verify.secrets[0]: environment variable HK_MISSING_SECRET is "
                        "not set: export it");
-    assert_true(d.n >= 7);
+    assert_true(d.n >= 8);
     hk_diags_free(&d);
 }
 
