@@ -8,10 +8,9 @@
 #include "ingress_check.h"
 
 #include "err.h"
+#include "thread_role.h"
 #include "verify.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -22,22 +21,17 @@ static void check_run(struct hk_check *k)
                                k->now_s};
     k->verify_rc = hk_verifier_check(k->s->verifier, &vr);
     if (k->verify_rc == 0)
-        hk_envelope_read(k->s, req->headers, req->nheaders, req->body.data, req->body.len,
-                         k->json, &k->env);
+        hk_envelope_read(k->s, req->headers, req->nheaders, req->body.data, req->body.len, k->json,
+                         &k->env);
 }
 
-/* A pool thread's first check names it and marks it SCHED_BATCH: hashing is throughput
- * work, and a batch thread that wakes up does not preempt the I/O loops, whose latency is the
- * senders'. */
+/* A pool thread's first check makes it a background thread: hashing is throughput work. */
 static void pool_thread_setup(void)
 {
     static _Thread_local bool done;
-    if (done)
-        return;
+    if (!done)
+        hk_thread_background("hookd-check");
     done = true;
-    struct sched_param sp = {0};
-    pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
-    pthread_setname_np(pthread_self(), "hookd-check");
 }
 
 /* libuv hands a finished request back to the loop under its own lock; the release/acquire

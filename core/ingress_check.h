@@ -26,9 +26,9 @@ struct hk_check {
     struct hk_conn *c;
     const struct hk_source *s;
     struct hk_request *req;
-    int64_t now_s;       /* wall clock at arrival, for timestamp tolerances */
-    bool json;           /* the content type says JSON */
-    int verify_rc;       /* 0: genuine, env read; HK_EAUTH, HK_ESTALE: refused; else unchecked */
+    int64_t now_s; /* wall clock at arrival, for timestamp tolerances */
+    bool json;     /* the content type says JSON */
+    int verify_rc; /* 0: genuine, env read; HK_EAUTH, HK_ESTALE: refused; else unchecked */
     struct hk_envelope env;
     atomic_bool finished; /* set by the pool thread after the check */
 };
