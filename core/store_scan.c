@@ -87,11 +87,14 @@ static int next_due(struct hk_store *s)
     sqlite3_stmt *st = s->st[ST_NEXT_DUE];
     sqlite3_reset(st);
     int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        return sqlite3_errcode(s->db);
-    s->next_due_ms =
-        sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 0);
-    return SQLITE_OK;
+    if (rc == SQLITE_ROW)
+        s->next_due_ms =
+            sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 0);
+    rc = rc == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(s->db);
+    /* Reset right away: a statement left on its row keeps a read transaction open, and with
+     * it the WAL could never be checkpointed nor restarted -- it would grow without end. */
+    sqlite3_reset(st);
+    return rc;
 }
 
 static int load_due(struct hk_store *s, int64_t now)
