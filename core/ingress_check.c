@@ -11,8 +11,11 @@
 #include "thread_role.h"
 #include "verify.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <time.h>
+
+enum { HANDOFF_QUEUED = 1, HANDOFF_CHECKED = 2 };
 
 static void check_run(struct hk_check *k)
 {
@@ -34,20 +37,28 @@ static void pool_thread_setup(void)
     done = true;
 }
 
-/* libuv hands a finished request back to the loop under its own lock; the release/acquire
- * pair on k->finished says so where ThreadSanitizer can see it (libuv is not instrumented). */
+/* libuv hands a check to a pool thread and back to the loop under its own lock. libuv is not
+ * instrumented, so ThreadSanitizer does not see that lock: each hand-off also goes through
+ * k->handoff (release on one side, acquire on the other), and k is found from w by its
+ * address, not by reading w->data, which libuv's side wrote. */
+static struct hk_check *check_of(uv_work_t *w)
+{
+    return (struct hk_check *)(void *)((char *)w - offsetof(struct hk_check, work));
+}
+
 static void work_cb(uv_work_t *w)
 {
-    struct hk_check *k = w->data;
+    struct hk_check *k = check_of(w);
+    (void)atomic_load_explicit(&k->handoff, memory_order_acquire);
     pool_thread_setup();
     check_run(k);
-    atomic_store_explicit(&k->finished, true, memory_order_release);
+    atomic_store_explicit(&k->handoff, HANDOFF_CHECKED, memory_order_release);
 }
 
 static void after_work_cb(uv_work_t *w, int status)
 {
-    struct hk_check *k = w->data;
-    (void)atomic_load_explicit(&k->finished, memory_order_acquire);
+    struct hk_check *k = check_of(w);
+    (void)atomic_load_explicit(&k->handoff, memory_order_acquire);
     if (status < 0) /* cancelled (hookd never cancels one): unchecked, so not accepted */
         k->verify_rc = HK_ECANCELED;
     k->done(k);
@@ -69,8 +80,7 @@ void hk_check_request(struct hk_conn *c, const struct hk_source *s, struct hk_re
     k->req = req;
     k->now_s = (int64_t)time(NULL);
     k->json = json;
-    k->work.data = k;
-    atomic_init(&k->finished, false);
+    atomic_store_explicit(&k->handoff, HANDOFF_QUEUED, memory_order_release);
     if (offload && uv_queue_work(&c->io->loop, &k->work, work_cb, after_work_cb) == 0)
         return;
     check_run(k);

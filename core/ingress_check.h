@@ -30,7 +30,7 @@ struct hk_check {
     bool json;     /* the content type says JSON */
     int verify_rc; /* 0: genuine, env read; HK_EAUTH, HK_ESTALE: refused; else unchecked */
     struct hk_envelope env;
-    atomic_bool finished; /* set by the pool thread after the check */
+    atomic_int handoff; /* queued, then checked: orders the hand-offs for ThreadSanitizer */
 };
 
 /* Checks req from source s for connection c and calls done, synchronously for a small body
