@@ -258,6 +258,13 @@ static void checked(struct hk_check *k)
 {
     struct hk_conn *c = k->c;
     const struct hk_source *s = k->s;
+    if (c->phase == HK_CONN_CLOSED) {
+        /* The client left while a pool thread checked its body: nothing is stored, so nothing
+         * is acknowledged; answering a closed connection only releases the request. */
+        struct hk_response r = {.status = 503};
+        hk_conn_respond(c, &r);
+        return;
+    }
     if (k->verify_rc == HK_EAUTH || k->verify_rc == HK_ESTALE) {
         hk_log(HK_LOG_WARN, "signature rejected", HK_S("source", s->name),
                HK_S("peer", c->peer_text),
