@@ -24,6 +24,7 @@ nginx_rps=$(awk -F'\t' '$1=="nginx-w1" {print $4}' "$out"/harness/run-*/results.
 
 echo "== generating $COUNT distinct signed events"
 python3 "$HERE/gen_unique.py" "$out/events.tsv" "$COUNT"
+sync # the generator's ~40 MB would otherwise be written back during the run, under our fsyncs
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/hookd-store-XXXXXX")
 printf '%s' "$BENCH_SECRET" >"$dir/secret"
