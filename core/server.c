@@ -283,9 +283,11 @@ static void abandon_start(struct hk_server *s)
 
 static void record_start(struct hk_server *s)
 {
+    pthread_mutex_lock(&s->reload_mu); /* the admin loop may already be asked for it */
     s->reload.generation = s->gen->number;
     snprintf(s->reload.hash, sizeof s->reload.hash, "%s", s->gen->conf->hash);
     snprintf(s->reload.message, sizeof s->reload.message, "started");
+    pthread_mutex_unlock(&s->reload_mu);
     hk_log(HK_LOG_INFO, "hookd started", HK_S("config", s->confdir),
            HK_S("hash", s->gen->conf->hash), HK_I("generation", s->gen->number),
            HK_I("io_threads", s->nio), HK_I("check_threads", s->gen->conf->check_threads),
