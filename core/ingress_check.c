@@ -62,6 +62,7 @@ static void after_work_cb(uv_work_t *w, int status)
     if (status < 0) /* cancelled (hookd never cancels one): unchecked, so not accepted */
         k->verify_rc = HK_ECANCELED;
     k->done(k);
+    hk_gen_release(k->gen);
     free(k);
 }
 
@@ -80,9 +81,13 @@ void hk_check_request(struct hk_conn *c, const struct hk_source *s, struct hk_re
     k->req = req;
     k->now_s = (int64_t)time(NULL);
     k->json = json;
-    atomic_store_explicit(&k->handoff, HANDOFF_QUEUED, memory_order_release);
-    if (offload && uv_queue_work(&c->io->loop, &k->work, work_cb, after_work_cb) == 0)
-        return;
+    if (offload) {
+        k->gen = hk_gen_acquire(c->gen);
+        atomic_store_explicit(&k->handoff, HANDOFF_QUEUED, memory_order_release);
+        if (uv_queue_work(&c->io->loop, &k->work, work_cb, after_work_cb) == 0)
+            return;
+        hk_gen_release(k->gen);
+    }
     check_run(k);
     done(k);
     if (offload)

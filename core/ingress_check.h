@@ -5,6 +5,7 @@
 
 #include "conn.h"
 #include "envelope.h"
+#include "gen.h"
 #include "source.h"
 
 #include <stdatomic.h>
@@ -20,12 +21,16 @@ struct hk_check;
 /* Called on the connection's loop with the finished check; k is freed when it returns. */
 typedef void (*hk_check_done_fn)(struct hk_check *k);
 
+/* The pointers are borrowed: the connection keeps its request, unparsed further, until it is
+ * answered, which is after done. gen, set only for a check on the pool, is a reference of
+ * the check's own to the generation s belongs to, released after done. */
 struct hk_check {
     uv_work_t work;
     hk_check_done_fn done;
     struct hk_conn *c;
     const struct hk_source *s;
     struct hk_request *req;
+    struct hk_gen *gen;
     int64_t now_s; /* wall clock at arrival, for timestamp tolerances */
     bool json;     /* the content type says JSON */
     int verify_rc; /* 0: genuine, env read; HK_EAUTH, HK_ESTALE: refused; else unchecked */
