@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static bool refuse(struct hk_conn *c, int status, const char *extra_headers)
 {

@@ -255,14 +255,14 @@ static const char *utf8_check(const uint8_t *p, size_t n, size_t *ip)
     return NULL;
 }
 
-/* string_scan past its first special byte, which is not the closing quote. */
-static const char *string_scan_special(const uint8_t *p, size_t n, size_t *ip, bool *escaped)
+/* string_scan from the string's first special byte at p[i], which is not its closing quote. */
+static const char *string_scan_special(const uint8_t *p, size_t n, size_t *ip, size_t i,
+                                       bool *escaped)
 {
-    size_t i = *ip + 1;
     const char *why = NULL;
     *escaped = false;
     for (;;) {
-        size_t at = i = string_run(p, n, i);
+        size_t at = i;
         if (i == n)
             why = "unterminated string";
         else if (p[i] == '"')
@@ -278,6 +278,7 @@ static const char *string_scan_special(const uint8_t *p, size_t n, size_t *ip, b
             *ip = at;
             return why;
         }
+        i = string_run(p, n, i);
     }
     *ip = i + 1;
     return NULL;
@@ -294,7 +295,7 @@ static inline const char *string_scan(const uint8_t *p, size_t n, size_t *ip, bo
         *ip = i + 1;
         return NULL;
     }
-    return string_scan_special(p, n, ip, escaped);
+    return string_scan_special(p, n, ip, i, escaped);
 }
 
 struct number {
