@@ -20,7 +20,8 @@ void hk_counter_add(struct hk_counters *t, enum hk_counter_kind kind, const char
                     const char *l2, uint64_t delta)
 {
     struct hk_counter *c = find(t, kind, l1, l2);
-    if (!c && t->used >= HK_COUNTERS_MAX - 1) {
+    /* The last HK_COUNT_KINDS slots are kept for one "(other)" entry per kind. */
+    if (!c && t->used >= HK_COUNTERS_MAX - HK_COUNT_KINDS) {
         l1 = l2 = "(other)";
         c = find(t, kind, l1, l2);
     }

@@ -15,8 +15,9 @@
 /* What is counted; metrics.c names them. 0 marks an unused entry. */
 enum hk_counter_kind {
     HK_COUNT_NONE = 0,
-    HK_COUNT_HTTP_REQUESTS, /* {source, status} */
-    HK_COUNT_EVENTS,        /* {source, outcome} */
+    HK_COUNT_HTTP_REQUESTS,          /* {source, status} */
+    HK_COUNT_EVENTS,                 /* {source, outcome} */
+    HK_COUNT_KINDS = HK_COUNT_EVENTS /* how many kinds there are */
 };
 
 struct hk_counter {
