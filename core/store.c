@@ -304,7 +304,8 @@ void hk_store_finish_batch(struct hk_store *s, struct batch *b)
     if (b->forget_recent)
         hk_recent_clear(s->recent);
     for (struct hk_ingest *op = b->ingests; op; op = op->next)
-        if ((op->result == 0 || op->result == HK_EEXIST) && op->ev->status != HK_EVENT_INVALID)
+        /* Only a new event: a resend's own receive time would extend the original's window. */
+        if (op->result == 0 && op->ev->status != HK_EVENT_INVALID)
             hk_recent_add(s->recent, &op->key, op->ev->received_ms);
     push_deliveries(s, b->push);
     for (struct hk_delivery *o = b->outcomes, *next; o; o = next) {
