@@ -13,8 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PROBE_OUTPUT_MAX 8192
-#define PROBE_TIMEOUT_MS 120000
+#define PROBE_OUTPUT_MAX   8192
+#define PROBE_TIMEOUT_MS   120000
+#define PROBE_EOF_GRACE_MS 1000
 
 struct hk_reload_waiter {
     struct hk_task task;
@@ -25,8 +26,10 @@ struct hk_reload_waiter {
     struct hk_reload_status st;
 };
 
-/* The probe: `hookd -t -c DIR` in a child process. */
-struct probe {
+/* The probe: `hookd -t -c DIR` in a child process. It ends when the child has exited and
+ * its output has been read to the end (or PROBE_EOF_GRACE_MS after the exit, should some
+ * grandchild keep the pipe open). */
+struct hk_probe {
     uv_process_t proc;
     uv_pipe_t out;
     uv_timer_t timer;
@@ -35,6 +38,7 @@ struct probe {
     int64_t exit_status;
     int term_signal;
     int open_handles;
+    bool exited, eof, closing;
 };
 
 static void run_reload(struct hk_server *s);
@@ -276,12 +280,35 @@ static void build(struct hk_server *s)
 
 /* ---- the probe ---- */
 
+/* hookd is stopping: nobody is answered (the admin loop that asked is going away) and
+ * nothing is built. */
+static void drop_waiters(struct hk_server *s)
+{
+    pthread_mutex_lock(&s->reload_mu);
+    struct hk_reload_waiter *w = s->reload_waiters;
+    s->reload_waiters = NULL;
+    s->reload.in_progress = false;
+    pthread_mutex_unlock(&s->reload_mu);
+    while (w) {
+        struct hk_reload_waiter *next = w->next;
+        free(w);
+        w = next;
+    }
+}
+
 static void probe_closed(uv_handle_t *h)
 {
-    struct probe *p = h->data;
+    struct hk_probe *p = h->data;
     if (--p->open_handles)
         return;
     struct hk_server *s = p->s;
+    s->probe = NULL;
+    if (s->stopping) {
+        drop_waiters(s);
+        hk_buf_free(&p->text);
+        free(p);
+        return;
+    }
     if (p->exit_status == 0 && p->term_signal == 0) {
         hk_buf_free(&p->text);
         free(p);
@@ -305,19 +332,31 @@ static void probe_closed(uv_handle_t *h)
     free(p);
 }
 
-static void close_probe(struct probe *p)
+static void close_probe(struct hk_probe *p)
 {
+    if (p->closing)
+        return;
+    p->closing = true;
     uv_close((uv_handle_t *)&p->proc, probe_closed);
     uv_close((uv_handle_t *)&p->out, probe_closed);
     uv_close((uv_handle_t *)&p->timer, probe_closed);
 }
 
+static void probe_grace_over(uv_timer_t *t)
+{
+    close_probe(t->data);
+}
+
 static void probe_exit(uv_process_t *proc, int64_t status, int sig)
 {
-    struct probe *p = proc->data;
+    struct hk_probe *p = proc->data;
     p->exit_status = status;
     p->term_signal = sig;
-    close_probe(p);
+    p->exited = true;
+    if (p->eof)
+        close_probe(p);
+    else /* what it wrote last may still be in the pipe */
+        uv_timer_start(&p->timer, probe_grace_over, PROBE_EOF_GRACE_MS, 0);
 }
 
 static void probe_alloc(uv_handle_t *h, size_t size, uv_buf_t *b)
@@ -330,20 +369,26 @@ static void probe_alloc(uv_handle_t *h, size_t size, uv_buf_t *b)
 
 static void probe_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
-    struct probe *p = st->data;
+    struct hk_probe *p = st->data;
     if (n > 0 && p->text.len < PROBE_OUTPUT_MAX)
         hk_buf_append(&p->text, b->base, (size_t)n);
+    if (n < 0) { /* the end of its output, or an error reading it */
+        p->eof = true;
+        uv_read_stop(st);
+        if (p->exited)
+            close_probe(p);
+    }
 }
 
 static void probe_timeout(uv_timer_t *t)
 {
-    struct probe *p = t->data;
+    struct hk_probe *p = t->data;
     uv_process_kill(&p->proc, SIGKILL);
 }
 
 static int start_probe(struct hk_server *s)
 {
-    struct probe *p = calloc(1, sizeof *p);
+    struct hk_probe *p = calloc(1, sizeof *p);
     if (!p)
         return HK_ENOMEM;
     p->s = s;
@@ -360,14 +405,13 @@ static int start_probe(struct hk_server *s)
     int rc = uv_spawn(&s->loop, &p->proc, &o);
     p->open_handles = 3;
     uv_timer_init(&s->loop, &p->timer);
-    if (rc) {
+    s->probe = p;
+    if (rc) { /* the process handle must be closed all the same */
         hk_log(HK_LOG_ERROR, "cannot run hookd -t to check the configuration",
                HK_S("error", uv_strerror(rc)));
         p->exit_status = 1;
         hk_buf_puts(&p->text, "cannot run hookd -t to check the configuration");
-        uv_close((uv_handle_t *)&p->out, probe_closed);
-        uv_close((uv_handle_t *)&p->timer, probe_closed);
-        p->open_handles = 2;
+        close_probe(p);
         return 0;
     }
     uv_read_start((uv_stream_t *)&p->out, probe_alloc, probe_read);
@@ -383,6 +427,12 @@ static void run_reload(struct hk_server *s)
     hk_log(HK_LOG_INFO, "reloading", HK_S("config", s->confdir));
     if (start_probe(s) != 0)
         finish(s, false, "out of memory");
+}
+
+void hk_reload_stop(struct hk_server *s)
+{
+    if (s->probe && !s->probe->exited && !s->probe->closing)
+        uv_process_kill(&s->probe->proc, SIGKILL); /* its exit then closes it */
 }
 
 void hk_reload_signal(struct hk_server *s)

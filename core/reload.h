@@ -29,6 +29,9 @@ struct hk_reload_status {
     char message[2048]; /* what failed and how to fix it, or "reloaded" */
 };
 
+/* hookd is stopping: a configuration check in progress is killed, and the reload it was for
+ * neither builds nor answers anyone (control thread). */
+void hk_reload_stop(struct hk_server *s);
 /* Starts a reload, or queues one if a reload is running (control thread). */
 void hk_reload_signal(struct hk_server *s);
 /* Starts or queues a reload from any thread; done(user, status) runs on reply_to's loop

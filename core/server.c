@@ -109,6 +109,7 @@ static void begin_stop(struct hk_server *s, const char *why)
     uv_close((uv_handle_t *)&s->sig_term, NULL);
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     uv_close((uv_handle_t *)&s->sig_hup, NULL);
+    hk_reload_stop(s);
 }
 
 static void signal_cb(uv_signal_t *h, int signum)

@@ -36,6 +36,7 @@ struct hk_server {
     struct hk_reload_status reload;
     struct hk_reload_waiter *reload_waiters;
     bool reload_pending;
+    struct hk_probe *probe; /* the running `hookd -t` of a reload, or NULL (control thread) */
     _Atomic uint64_t reloads_ok, reloads_failed;
     struct hk_store *store;
     struct hk_dispatch dispatch;

@@ -241,3 +241,18 @@ def test_listeners_added_and_removed(make_hookd):
         raise AssertionError("the removed listener still accepts connections")
     except OSError:
         pass
+
+
+def test_stop_during_a_configuration_check(make_hookd):
+    """SIGTERM while a reload's `hookd -t` is still running (a plugin's init() takes its time):
+    the check is killed and hookd stops cleanly, instead of building a generation for a
+    server that has already taken its loops down."""
+    d = make_hookd(conf_with([S1]))
+    d.write_config(plugins={"10-slow.json": {"plugin": fixture("slow"), "name": "slow",
+                                             "config": {"init_sleep_ms": 30000}}})
+    d.send_signal(signal.SIGHUP)
+    wait_for(lambda: status(d)["in_progress"], 30, "the reload to start")
+    assert d.stop() == 0
+    log = d.log()
+    assert "hookd stopped" in log
+    assert "reloaded" not in log and "reload failed" not in log
