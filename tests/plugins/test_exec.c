@@ -200,23 +200,20 @@ static void test_timeout_kills_group(void **state)
     assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
     group_script(script, sizeof script, "");
     hookd_mock *m = start_shell(script, 300);
-    int64_t t0 = now_ms();
     assert_int_equal(run_event(m, "slow", ""), HOOKD_RETRY);
-    assert_true(now_ms() - t0 < 1500); /* SIGTERM was enough */
     assert_non_null(hookd_mock_log_find(m, "still ran after 300 ms: its process group was killed"));
     assert_int_equal(hookd_mock_metric(m, "exec_timeouts"), 1);
     read_pids(&sh, &bg);
     assert_false(pid_alive(sh));
     assert_int_equal(waitpid(bg, &status, 0), bg); /* the orphaned sleep, reparented to us */
-    assert_true(WIFSIGNALED(status));
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM); /* SIGTERM was enough */
     hookd_mock_free(m);
 
     group_script(script, sizeof script, "trap '' TERM;"); /* deaf to SIGTERM */
     m = start_shell(script, 200);
-    t0 = now_ms();
+    int64_t t0 = now_ms();
     assert_int_equal(run_event(m, "deaf", ""), HOOKD_RETRY);
-    int64_t took = now_ms() - t0;
-    assert_true(took >= 2000 && took < 4000); /* SIGKILL after the grace period */
+    assert_true(now_ms() - t0 >= 2000); /* SIGKILL only after the grace period */
     read_pids(&sh, &bg);
     assert_int_equal(waitpid(bg, &status, 0), bg);
     assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
@@ -237,9 +234,13 @@ static void test_deadline_bounds_timeout(void **state)
     assert_int_equal(hookd_mock_handle(m, hookd_mock_event_get(e)), HOOKD_RETRY);
     assert_int_equal(access(out, F_OK), -1); /* not even started */
     hookd_mock_event_get(e)->deadline_ms = now_ms() + 300;
-    int64_t t0 = now_ms();
     assert_int_equal(hookd_mock_handle(m, hookd_mock_event_get(e)), HOOKD_RETRY);
-    assert_true(now_ms() - t0 < 1500);
+    /* the timeout it applied is what was left until the deadline, not the 30 s default */
+    const char *line = hookd_mock_log_find(m, "still ran after ");
+    long long applied = -1;
+    assert_non_null(line);
+    assert_int_equal(sscanf(strstr(line, "still ran after ") + 16, "%lld ms", &applied), 1);
+    assert_true(applied > 0 && applied <= 300);
     hookd_mock_event_free(e);
     hookd_mock_free(m);
     assert_no_child();
