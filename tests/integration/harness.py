@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 
@@ -24,6 +25,29 @@ SANITIZED = bool(os.environ.get("HOOKD_SANITIZE"))
 
 SECRET = "MOCK_SECRET_KEY"
 OLD_SECRET = "00000000-0000-4000-8000-000000000000"
+
+
+def fixture(name):
+    """The path of a fixture plugin built from tests/fixtures/NAME.c."""
+    return os.path.join(FIXTURE_DIR, name + ".so")
+
+
+def wait_for(cond, limit=30, what="condition"):
+    deadline = time.time() + limit  # a bound on waiting, not a speed requirement
+    while time.time() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def db_rows(db, sql, *args):
+    """Rows of a query on a store file, opened read-only (hookd may be writing it)."""
+    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
 
 
 def events():

@@ -1,15 +1,9 @@
 """Plugins and routing against the real daemon: every event reaches exactly the instances that
 subscribe to it, and a stuck plugin delays neither other plugins nor the HTTP answers."""
 import json
-import os
-import sqlite3
 import time
 
-from harness import FIXTURE_DIR, Client, base_config, events, signed_post
-
-
-def fixture(name):
-    return os.path.join(FIXTURE_DIR, name + ".so")
+from harness import Client, base_config, db_rows, events, fixture, signed_post
 
 
 def recorder(name, path, **kw):
@@ -26,14 +20,6 @@ def wait_lines(path, count, limit=30):
         time.sleep(0.05)
     raise AssertionError("%s: fewer than %d lines:\n%s" % (path, count,
                          path.read_text() if path.exists() else "(missing)"))
-
-
-def db_rows(d, sql):
-    con = sqlite3.connect("file:%s?mode=ro" % (d.dir / "var" / "hookd.db"), uri=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_every_event_reaches_exactly_its_subscribers(make_hookd, tmp_path):
@@ -74,7 +60,7 @@ def test_every_event_reaches_exactly_its_subscribers(make_hookd, tmp_path):
         assert attempt == "1"
     for eid, want in expected.items():
         assert got.get(eid, set()) == want - {"cases"}, eid
-    rows = db_rows(d, "SELECT e.event_id, d.instance FROM deliveries d JOIN events e "
+    rows = db_rows(d.dir / "var" / "hookd.db", "SELECT e.event_id, d.instance FROM deliveries d JOIN events e "
                       "ON e.id = d.event")
     by_event = {}
     for eid, inst in rows:
@@ -105,7 +91,7 @@ def test_stuck_plugin_delays_no_one(make_hookd, tmp_path):
     # Every event reaches the recorder while the stuck plugin is still in its first call.
     lines = wait_lines(rec, n)
     assert sorted(l.split()[1] for l in lines) == sorted("s%d" % i for i in range(n))
-    states = dict(db_rows(d, "SELECT state, count(*) FROM deliveries WHERE instance = 'stuck' "
+    states = dict(db_rows(d.dir / "var" / "hookd.db", "SELECT state, count(*) FROM deliveries WHERE instance = 'stuck' "
                              "GROUP BY state"))
     assert states.get("done", 0) == 0  # still stuck in its first call
     assert states.get("ready", 0) >= n - 3  # the rest waits in the store, not in memory

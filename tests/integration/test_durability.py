@@ -5,7 +5,6 @@ import json
 import os
 import random
 import re
-import sqlite3
 import subprocess
 import threading
 import time
@@ -15,11 +14,8 @@ import uuid
 
 import pytest
 
-from harness import HOOKD, FIXTURE_DIR, SANITIZED, Client, base_config, signed_post
-
-
-def fixture(name):
-    return os.path.join(FIXTURE_DIR, name + ".so")
+from harness import (HOOKD, SANITIZED, Client, base_config, db_rows, fixture, signed_post,
+                     wait_for)
 
 
 def body_for(eid, pad=0):
@@ -28,28 +24,7 @@ def body_for(eid, pad=0):
 
 
 def stored_ids(db):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return {r[0] for r in con.execute("SELECT event_id FROM events")}
-    finally:
-        con.close()
-
-
-def query(db, sql):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def wait_for(cond, limit=30, what="condition"):
-    deadline = time.time() + limit  # a bound on waiting, not a speed requirement
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    return {r[0] for r in db_rows(db, "SELECT event_id FROM events")}
 
 
 def load(port, stop, answered, prefix, conns=8):
@@ -103,8 +78,8 @@ def test_kill_9_loses_nothing_answered(make_hookd, tmp_path):
         seen = {l.split()[1] for l in rec.read_text().splitlines()} if rec.exists() else set()
         return set(answered) <= seen
     wait_for(all_seen, 60, "every answered event to be delivered")
-    pending = query(db, "SELECT count(*) FROM deliveries WHERE state != 'done'")[0][0]
-    wait_for(lambda: query(db, "SELECT count(*) FROM deliveries WHERE state != 'done'")[0][0] == 0,
+    pending = db_rows(db, "SELECT count(*) FROM deliveries WHERE state != 'done'")[0][0]
+    wait_for(lambda: db_rows(db, "SELECT count(*) FROM deliveries WHERE state != 'done'")[0][0] == 0,
              60, "every delivery to be done (%d pending)" % pending)
 
 
@@ -153,7 +128,7 @@ def test_retry_backoff_dead_letter_and_replay(make_hookd, tmp_path):
     d = make_hookd(base_config(), plugins)
     db = d.dir / "var" / "hookd.db"
     assert Client(d.port).exchange(signed_post(body_for("r-1"))).status == 200
-    wait_for(lambda: query(db, "SELECT state, attempts FROM deliveries WHERE instance = 'flaky'")
+    wait_for(lambda: db_rows(db, "SELECT state, attempts FROM deliveries WHERE instance = 'flaky'")
              == [("done", 3)], what="flaky to succeed on attempt 3")
     # Two retries were scheduled, each within its bound, and the bound doubled.
     sched = re.findall(r'msg="retry scheduled" instance=flaky id=r-1 attempt=(\d+) '
@@ -162,7 +137,7 @@ def test_retry_backoff_dead_letter_and_replay(make_hookd, tmp_path):
     assert [int(b) for _, _, b in sched] == [50, 100]
     assert all(1 <= int(x) <= int(b) for _, x, b in sched)
     # PERMANENT goes straight to the dead letters, with the plugin's reason.
-    wait_for(lambda: query(db, "SELECT state FROM deliveries WHERE instance = 'broken'")
+    wait_for(lambda: db_rows(db, "SELECT state FROM deliveries WHERE instance = 'broken'")
              == [("dead",)], what="a dead letter")
     rc, out = cli(d, "dlq", "list", "--instance", "broken")
     assert rc == 0 and "broken" in out and "r-1" in out, out
@@ -188,8 +163,8 @@ def test_max_attempts_dead_letter(make_hookd):
     d = make_hookd(base_config(), plugins)
     db = d.dir / "var" / "hookd.db"
     Client(d.port).exchange(signed_post(body_for("m-1")))
-    wait_for(lambda: query(db, "SELECT state, attempts FROM deliveries") == [("dead", 2)])
-    why = query(db, "SELECT last_error FROM deliveries")[0][0]
+    wait_for(lambda: db_rows(db, "SELECT state, attempts FROM deliveries") == [("dead", 2)])
+    why = db_rows(db, "SELECT last_error FROM deliveries")[0][0]
     assert why.startswith("gave up after 2 attempts (max_attempts)")
 
 

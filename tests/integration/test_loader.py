@@ -6,11 +6,7 @@ import subprocess
 
 import pytest
 
-from harness import FIXTURE_DIR, HOOKD, PLUGIN_DIR, Hookd
-
-
-def fixture(name):
-    return os.path.join(FIXTURE_DIR, name + ".so")
+from harness import HOOKD, PLUGIN_DIR, Hookd, fixture
 
 
 def check(tmp_path, plugins, env=None):

@@ -74,15 +74,6 @@ def test_bad_config_refused(tmp_path):
             'absolute file path, or "-" for standard output (init returned -22') in p.stderr
 
 
-def wait_lines(path, n, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if path.exists() and len(path.read_text().splitlines()) >= n:
-            return
-        time.sleep(0.02)
-    raise AssertionError("%s never had %d lines" % (path, n))
-
-
 def test_reopen_on_sigusr1(tmp_path):
     """logrotate: rename the file, SIGUSR1, and the next line starts a new file."""
     out_file = tmp_path / "events.jsonl"

@@ -6,19 +6,13 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import threading
-import time
 import urllib.request
 
-from harness import (FIXTURE_DIR, OLD_SECRET, SANITIZED, SECRET, Client, base_config,
-                     flagright_sig, request)
+from harness import (SANITIZED, Client, base_config, db_rows, fixture, flagright_sig, request,
+                     wait_for)
 
 S1, S2, S3 = "secret-one", "secret-two", "secret-three"
-
-
-def fixture(name):
-    return os.path.join(FIXTURE_DIR, name + ".so")
 
 
 def status(d):
@@ -36,15 +30,6 @@ def conf_with(secrets):
     c = base_config(log={"level": "info", "access": False})
     c["sources"][0]["verify"]["secrets"] = [{"value": s} for s in secrets]
     return c
-
-
-def wait_for(cond, limit=30, what="condition"):
-    deadline = time.time() + limit
-    while time.time() < deadline:
-        if cond():
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
 
 
 def test_reload_under_load(make_hookd, tmp_path):
@@ -100,12 +85,8 @@ def test_reload_under_load(make_hookd, tmp_path):
     db = d.dir / "var" / "hookd.db"
 
     def undelivered():
-        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-        try:
-            return con.execute("SELECT instance, state, last_error FROM deliveries WHERE "
-                               "state != 'done'").fetchall()
-        finally:
-            con.close()
+        return db_rows(db, "SELECT instance, state, last_error FROM deliveries "
+                           "WHERE state != 'done'")
     # "extra" is removed by every other reload: what it had not run yet is a dead letter that
     # says so (never silently dropped); the instances present throughout ran everything.
     wait_for(lambda: all(inst == "extra" and state == "dead" for inst, state, _ in
@@ -116,10 +97,8 @@ def test_reload_under_load(make_hookd, tmp_path):
     seen_alt = {l.split()[1] for l in alt.read_text().splitlines()}
     assert set(answered) <= seen_common
     assert set(answered) <= seen_alt
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-    per_event = con.execute("SELECT e.event_id, count(*) FROM events e JOIN deliveries d ON "
-                            "d.event = e.id GROUP BY e.id").fetchall()
-    con.close()
+    per_event = db_rows(db, "SELECT e.event_id, count(*) FROM events e JOIN deliveries d ON "
+                            "d.event = e.id GROUP BY e.id")
     assert all(n in (2, 3) for _, n in per_event)
     assert {n for _, n in per_event} == {2, 3}  # both kinds of generation accepted events
 
@@ -157,11 +136,9 @@ def test_broken_reloads_keep_the_old_generation(make_hookd, tmp_path):
                  60, "reload status for %s" % name)
         st = status(d)
         assert st["generation"] == 1, name
-        assert "reload failed: the previous configuration keeps serving" in d.log()
+        assert d.log().count("reload failed: the previous configuration keeps serving") == i + 1
         assert post_signed(c, "after-%d" % i, S1).status == 200, name  # still serving
         assert d.proc.poll() is None
-        # reset the status check for the next case
-        d.write_config(conf_with([S1]), good)
 
 
 def test_rebuilt_plugin_runs_new_code(make_hookd, tmp_path):
@@ -178,13 +155,9 @@ def test_rebuilt_plugin_runs_new_code(make_hookd, tmp_path):
     assert post_signed(c, "v1", S1).status == 200
 
     def state_of(eid):
-        con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-        try:
-            r = con.execute("SELECT d.state FROM deliveries d JOIN events e ON e.id = d.event "
-                            "WHERE e.event_id = ?", (eid,)).fetchone()
-            return r[0] if r else None
-        finally:
-            con.close()
+        r = db_rows(db, "SELECT d.state FROM deliveries d JOIN events e ON e.id = d.event "
+                        "WHERE e.event_id = ?", eid)
+        return r[0][0] if r else None
     wait_for(lambda: state_of("v1") == "dead")  # the permanent fixture's behaviour
     # "Rebuild" the plugin in place: same path, new code (the recorder).
     tmp = plugdir / "swap.so.new"
