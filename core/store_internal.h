@@ -49,7 +49,8 @@ struct hk_store {
     struct hk_syncer *syncer; /* with durability fsync: makes committed batches durable */
     int64_t next_due_ms;      /* earliest retry; INT64_MAX when none */
     int64_t next_prune_ms;
-    bool backlog; /* some lane has deliveries waiting in the store */
+    int64_t prune_cursor; /* the last row the pruning walk looked at; 0: from the start */
+    bool backlog;         /* some lane has deliveries waiting in the store */
     uint64_t rng;
 
     struct {

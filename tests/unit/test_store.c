@@ -12,6 +12,7 @@
 #include "err.h"
 #include "instance.h"
 #include "store.h"
+#include "store_internal.h"
 #include "testutil.h"
 
 #include <pthread.h>
@@ -372,6 +373,51 @@ static void test_queue_full_refuses(void **state)
         free(ops[i]);
 }
 
+/* More old dead letters at the start of the table than one pruning pass walks: the passes
+ * after it still reach, and delete, the delivered events behind them. */
+static void test_prune_reaches_past_kept_rows(void **state)
+{
+    (void)state;
+    char err[256];
+    char path[600];
+    snprintf(path, sizeof path, "%s/hookd.db", tu_tmpdir("store_prune"));
+    struct hk_store_conf sc = {.path = path,
+                               .durability = HK_DURABLE_OS,
+                               .dedup_window_ms = 60000,
+                               .queue_max = 16,
+                               .batch_max = 64,
+                               .prune_interval_ms = 3600000};
+    struct hk_store *s;
+    assert_int_equal(hk_store_open(&sc, &s, err, sizeof err), 0);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "BEGIN;"
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12005)"
+            " INSERT INTO events (id, source, event_id, type, status, created_ms,"
+            " received_ms, headers, body) SELECT i, 'src', 'e' || i, 'T', 'routed', 1, 1,"
+            " '', x'7b7d' FROM n;"
+            "INSERT INTO deliveries (event, instance, state, attempts, updated_ms)"
+            " SELECT id, 'inst', CASE WHEN id <= 12000 THEN 'dead' ELSE 'done' END, 1, 1"
+            " FROM events;"
+            "COMMIT;",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    int64_t now = 10 * 60000;
+    for (int pass = 0; pass < 3; pass++)
+        hk_store_prune(s, now);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 12000); /* the 5 delivered ones are gone */
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    hk_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +427,7 @@ int main(void)
         cmocka_unit_test(test_backoff_grows_with_full_jitter),
         cmocka_unit_test(test_recovery_of_running_deliveries),
         cmocka_unit_test(test_queue_full_refuses),
+        cmocka_unit_test(test_prune_reaches_past_kept_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
