@@ -10,9 +10,12 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define FAILED_BACKOFF_MS 200    /* pause after a failed commit before trying again */
-#define RECENT_EVENTS     131072 /* committed events whose duplicates are answered at once */
-#define HIST_BUCKETS      8
+#define FAILED_BACKOFF_MS 200 /* pause after a failed commit before trying again */
+/* Full lanes with deliveries waiting are looked at again this soon even without an outcome
+ * (which wakes the writer at once) */
+#define BACKLOG_LOOK_AGAIN_MS 100
+#define RECENT_EVENTS         131072 /* committed events whose duplicates are answered at once */
+#define HIST_BUCKETS          8
 
 static const double commit_bounds_ms[HIST_BUCKETS - 1] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
@@ -153,8 +156,10 @@ bool hk_store_ready(const struct hk_store *s)
 static int64_t wait_ms(const struct hk_store *s, int64_t now)
 {
     int64_t until = s->next_due_ms < s->next_prune_ms ? s->next_due_ms : s->next_prune_ms;
-    if (s->backlog)
+    if (s->backlog && !s->backlog_stuck)
         return 0;
+    if (s->backlog && until > now + BACKLOG_LOOK_AGAIN_MS)
+        until = now + BACKLOG_LOOK_AGAIN_MS;
     return until <= now ? 0 : until - now;
 }
 

@@ -51,6 +51,7 @@ struct hk_store {
     int64_t next_prune_ms;
     int64_t prune_cursor; /* the last row the pruning walk looked at; 0: from the start */
     bool backlog;         /* some lane has deliveries waiting in the store */
+    bool backlog_stuck;   /* ... and the last scan could move none of them (lanes full) */
     uint64_t rng;
 
     struct {

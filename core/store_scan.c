@@ -120,7 +120,8 @@ static int load_due(struct hk_store *s, int64_t now)
     return rc;
 }
 
-static int load_ready(struct hk_store *s, struct hk_lane *lane, int64_t now)
+/* Moves waiting deliveries of lane into its memory while it has room; *got counts them. */
+static int load_ready(struct hk_store *s, struct hk_lane *lane, int64_t now, uint32_t *got)
 {
     uint32_t room = hk_lane_room(lane);
     uint32_t planned = atomic_load(&lane->planned);
@@ -128,18 +129,18 @@ static int load_ready(struct hk_store *s, struct hk_lane *lane, int64_t now)
         return SQLITE_OK;
     room -= planned;
     sqlite3_stmt *st = s->st[ST_LOAD_READY];
-    uint32_t got = 0;
     int rc = SQLITE_OK;
     bool moved = true;
     sqlite3_reset(st);
     hk_store_bind_text(st, 1, lane->name);
     sqlite3_bind_int(st, 2, (int)room);
+    uint32_t before = *got;
     while (rc == SQLITE_OK && moved && sqlite3_step(st) == SQLITE_ROW) {
         rc = move_row(s, st, lane, now, &moved);
-        got += moved;
+        *got += moved;
     }
     sqlite3_reset(st);
-    if (rc == SQLITE_OK && got < room)
+    if (rc == SQLITE_OK && *got - before < room)
         lane->backlog = false; /* everything that waited is in memory now */
     return rc;
 }
@@ -152,15 +153,19 @@ int hk_store_scan(struct hk_store *s, int64_t now)
     if (rc != SQLITE_OK || !s->backlog)
         return rc;
     s->backlog = false;
+    uint32_t got = 0;
     struct hk_dispatch *dp = s->dispatch;
     pthread_mutex_lock(&dp->mu);
     for (size_t i = 0; i < dp->n && rc == SQLITE_OK; i++) {
         struct hk_lane *lane = dp->lanes[i];
         if (lane->backlog && hk_lane_attached(lane))
-            rc = load_ready(s, lane, now);
+            rc = load_ready(s, lane, now, &got);
         s->backlog |= lane->backlog;
     }
     pthread_mutex_unlock(&dp->mu);
+    /* Lanes that are full make room by finishing deliveries, and every outcome wakes the
+     * writer: until then there is no point in looking again at once. */
+    s->backlog_stuck = s->backlog && got == 0;
     return rc;
 }
 

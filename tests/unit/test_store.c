@@ -282,6 +282,17 @@ static void test_backlog_when_lane_full(void **state)
         assert_int_equal(ingest(&w, id, slow, 1), 0); /* never refused: the store keeps them */
     }
     wait_count(&w, "SELECT count(*) FROM deliveries WHERE state = 'ready'", 25);
+    /* The lane is full and nothing finishes: the writer sleeps instead of scanning again and
+     * again (it used to commit empty batches in a loop). */
+    bool sleeping = false;
+    for (int waited = 0; !sleeping && waited < WAIT_LIMIT_MS; waited += 10) {
+        pthread_mutex_lock(&w.store->mu);
+        sleeping = w.store->writer_waiting;
+        pthread_mutex_unlock(&w.store->mu);
+        if (!sleeping)
+            usleep(10000);
+    }
+    assert_true(sleeping);
     pthread_mutex_lock(&f[0].b.mu);
     f[0].b.open = true;
     pthread_cond_broadcast(&f[0].b.cond);
