@@ -99,7 +99,7 @@ void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code);
  * hands the batch over; the syncer fdatasync()s the WAL once for every batch that waits
  * and only then finishes them, so the writer is already on the next batch. */
 int hk_syncer_start(struct hk_store *s);
-void hk_syncer_hand_over(struct hk_store *s, const struct batch *b);
+void hk_syncer_hand_over(struct hk_store *s, struct batch *b); /* b is the syncer's, freed there */
 void hk_syncer_stop(struct hk_store *s);
 int64_t hk_store_mono_us(void);
 /* Binds text that may be NULL. */

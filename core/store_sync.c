@@ -108,25 +108,16 @@ int hk_syncer_start(struct hk_store *s)
     return 0;
 }
 
-void hk_syncer_hand_over(struct hk_store *s, const struct batch *b)
+void hk_syncer_hand_over(struct hk_store *s, struct batch *b)
 {
     struct hk_syncer *y = s->syncer;
-    struct batch *copy = malloc(sizeof *copy);
-    if (!copy) { /* cannot queue it: make it durable here instead */
-        if (fdatasync(y->wal_fd) == 0)
-            hk_store_finish_batch(s, (struct batch *)b);
-        else
-            hk_store_refuse_batch(s, (struct batch *)b, HK_ESTORE);
-        return;
-    }
-    *copy = *b;
-    copy->next = NULL;
+    b->next = NULL;
     pthread_mutex_lock(&y->mu);
     if (y->tail)
-        y->tail->next = copy;
+        y->tail->next = b;
     else
-        y->head = copy;
-    y->tail = copy;
+        y->head = b;
+    y->tail = b;
     pthread_cond_signal(&y->cond);
     pthread_mutex_unlock(&y->mu);
 }
