@@ -380,6 +380,17 @@ int hk_conf_load(const char *dir, struct hk_diags *diags, struct hk_conf **out)
     return 0;
 }
 
+void hk_conf_log_warnings(const struct hk_conf *c)
+{
+    for (size_t i = 0; i < c->warnings.n && i < c->warnings.cap; i++)
+        hk_log(HK_LOG_WARN, "configuration warning", HK_S("warning", c->warnings.lines[i]));
+    if (c->inline_secrets)
+        hk_log(HK_LOG_WARN, "secrets are written inline in hookd.json",
+               HK_I("count", c->inline_secrets),
+               HK_S("fix", "move them to the environment ({\"env\": NAME}) or a file "
+                           "({\"file\": PATH}) readable only by hookd"));
+}
+
 void hk_conf_free(struct hk_conf *c)
 {
     if (!c)

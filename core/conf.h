@@ -106,6 +106,9 @@ struct hk_conf {
 /* Loads dir/hookd.json and every dir/plugins.d/NAME.json. 0 with *out set, or HK_ECONF (or a
  * negated errno) with every problem in diags; nothing to free on failure. */
 int hk_conf_load(const char *dir, struct hk_diags *diags, struct hk_conf **out);
+/* Logs the configuration's warnings, inline secrets among them (at start and at every
+ * reload; control thread). */
+void hk_conf_log_warnings(const struct hk_conf *c);
 void hk_conf_free(struct hk_conf *c);
 
 /* The listener with that address and ordinal (see hk_listen_conf), or NULL. A socket kept

@@ -269,8 +269,7 @@ static void build(struct hk_server *s)
         return;
     }
     hk_diags_free(&d);
-    for (size_t i = 0; i < gen->conf->warnings.n && i < gen->conf->warnings.cap; i++)
-        hk_log(HK_LOG_WARN, "configuration warning", HK_S("warning", gen->conf->warnings.lines[i]));
+    hk_conf_log_warnings(gen->conf);
     s->next_gen_number++;
     plan_removed(s, s->gen->conf, gen->conf, sw);
     swap_in(s, gen, sw);

@@ -174,17 +174,6 @@ static void watchdog_cb(uv_timer_t *t)
     hk_dispatch_watchdog(&s->dispatch);
 }
 
-static void warn_conf(const struct hk_conf *c)
-{
-    for (size_t i = 0; i < c->warnings.n && i < c->warnings.cap; i++)
-        hk_log(HK_LOG_WARN, "configuration warning", HK_S("warning", c->warnings.lines[i]));
-    if (c->inline_secrets)
-        hk_log(HK_LOG_WARN, "secrets are written inline in hookd.json",
-               HK_I("count", c->inline_secrets),
-               HK_S("fix", "move them to the environment ({\"env\": NAME}) or a file "
-                           "({\"file\": PATH}) readable only by hookd"));
-}
-
 static int start_timers(struct hk_server *s)
 {
     int rc = uv_timer_init(&s->loop, &s->watchdog);
@@ -303,7 +292,7 @@ int hk_server_run(const char *confdir)
     if (!conf || hk_runtime_dir_create() != 0)
         return 1;
     hk_log_configure((enum hk_log_level)conf->log_level, (enum hk_log_format)conf->log_format);
-    warn_conf(conf);
+    hk_conf_log_warnings(conf);
     int rc = init_server(&s, conf);
     if (rc == 0)
         rc = open_core(&s, conf);

@@ -208,6 +208,8 @@ def test_listeners_added_and_removed(make_hookd):
     d.wait_log(r"msg=reloaded generation=3")
     d.wait_log(r'msg="listener removed"')
     assert post_signed(Client(d.port), "n3", S1).status == 200
+    # the inline secret is warned about at start and again by every reload that keeps it
+    assert d.log().count('msg="secrets are written inline in hookd.json"') == 3
     import socket
     try:
         socket.create_connection(("127.0.0.2", new_port), timeout=2).close()
