@@ -498,7 +498,7 @@ void hk_conn_accept(struct hk_listener *l)
     }
     c->io = io;
     c->handler = l->handler;
-    c->await_proxy = l->proxy_protocol;
+    c->await_proxy = lc->proxy_protocol;
     c->tcp.data = c;
     c->limits = io->gen->conf->limits;
     uv_timer_init(&io->loop, &c->timer);

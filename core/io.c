@@ -57,7 +57,6 @@ int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc
     l->handler = handler;
     l->ordinal = lc->ordinal;
     l->admin = lc->admin;
-    l->proxy_protocol = lc->proxy_protocol;
     l->tcp.data = l;
     int rc = uv_tcp_init(&io->loop, &l->tcp);
     if (rc == 0 && (rc = uv_tcp_open(&l->tcp, fd)) == 0)
@@ -71,14 +70,6 @@ int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc
     l->next = io->listeners;
     io->listeners = l;
     return 0;
-}
-
-void hk_io_update_listeners(struct hk_io *io, const struct hk_listen_conf *lc, size_t n)
-{
-    for (struct hk_listener *l = io->listeners; l; l = l->next)
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(l->address, lc[i].address) == 0)
-                l->proxy_protocol = lc[i].proxy_protocol;
 }
 
 static void listener_closed_cb(uv_handle_t *h)

@@ -30,7 +30,6 @@ struct hk_listener {
     unsigned ordinal;
     bool admin; /* the admin listener: its settings are fixed, not looked up in "listen" */
     const struct hk_conn_handler *handler;
-    bool proxy_protocol; /* connections start with a PROXY protocol header */
     bool closing;
     struct hk_listener *next;
 };
@@ -65,9 +64,6 @@ int hk_listen_socket(const struct sockaddr *sa, socklen_t len);
  * Ownership of fd passes to io, also on error; lc's address and settings are copied. */
 int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
                        const struct hk_conn_handler *handler);
-/* Applies the settings of the listeners in lc (by address) to this thread's listeners, for
- * new connections after a reload (io thread only). */
-void hk_io_update_listeners(struct hk_io *io, const struct hk_listen_conf *lc, size_t n);
 /* Closes the listener of that address, if any (io thread only). */
 void hk_io_close_listener(struct hk_io *io, const char *address);
 /* Stops accepting, lets in-flight requests finish (bounded by timeout_ms), closes idle

@@ -132,7 +132,6 @@ static void swap_task(struct hk_task *t)
             close(sw->fds[i]);
         else
             hk_io_add_listener(io, sw->fds[i], sw->add[i], &hk_ingress_handler);
-    hk_io_update_listeners(io, &io->gen->conf->listen[0], io->gen->conf->nlisten);
     hk_gen_release(old);
     free(sw);
 }
