@@ -259,7 +259,8 @@ static json_t *do_show(sqlite3 *db, const struct hk_dlq_query *q)
     return one;
 }
 
-/* Routes every matching unrouted event with the current generation. */
+/* Routes every matching unrouted event with the current generation: how many, or -1 when a
+ * statement failed (the caller then rolls back what was done). */
 static int64_t replay_unrouted(sqlite3 *db, const struct hk_dlq_query *q, const struct hk_gen *g,
                                bool dry_run)
 {
@@ -272,28 +273,29 @@ static int64_t replay_unrouted(sqlite3 *db, const struct hk_dlq_query *q, const 
                        -1, &ins, NULL);
     sqlite3_prepare_v2(db, "UPDATE events SET status = 'routed' WHERE id = ?1", -1, &upd, NULL);
     int64_t routed = 0, now = hk_wall_ms();
-    while (sel && ins && upd && sqlite3_step(sel) == SQLITE_ROW) {
+    int rc = sel && ins && upd ? SQLITE_ROW : SQLITE_ERROR;
+    while (rc == SQLITE_ROW && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
         const char *names[HK_ROUTE_MAX];
         size_t n = hk_gen_route(g, (const char *)sqlite3_column_text(sel, 2),
                                 (const char *)sqlite3_column_text(sel, 1), names);
         routed += n > 0;
-        for (size_t i = 0; i < n && !dry_run; i++) {
+        for (size_t i = 0; i < n && !dry_run && rc == SQLITE_ROW; i++) {
             sqlite3_reset(ins);
             sqlite3_bind_int64(ins, 1, sqlite3_column_int64(sel, 0));
             sqlite3_bind_text(ins, 2, names[i], -1, SQLITE_STATIC);
             sqlite3_bind_int64(ins, 3, now);
-            sqlite3_step(ins);
+            rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_ROW : SQLITE_ERROR;
         }
-        if (n && !dry_run) {
+        if (n && !dry_run && rc == SQLITE_ROW) {
             sqlite3_reset(upd);
             sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
-            sqlite3_step(upd);
+            rc = sqlite3_step(upd) == SQLITE_DONE ? SQLITE_ROW : SQLITE_ERROR;
         }
     }
     sqlite3_finalize(sel);
     sqlite3_finalize(ins);
     sqlite3_finalize(upd);
-    return routed;
+    return rc == SQLITE_DONE ? routed : -1;
 }
 
 static json_t *do_replay(sqlite3 *db, struct hk_store *s, const struct hk_dlq_query *q,
@@ -313,6 +315,8 @@ static json_t *do_replay(sqlite3 *db, struct hk_store *s, const struct hk_dlq_qu
                    "UPDATE deliveries SET state = 'ready', next_ms = 0, updated_ms = :now "
                    "WHERE id IN (SELECT d.id" DEAD_FROM " ORDER BY d.id LIMIT :limit)",
                    q);
+    if (n < 0)
+        return NULL; /* a statement failed: 500, and job_fn rolls back */
     if (!q->dry_run && n > 0)
         hk_store_backlog_all(s);
     return json_pack("{s:s,s:I,s:b}", "action", "replay", "count", (json_int_t)n, "dry_run",
@@ -336,6 +340,8 @@ static json_t *do_purge(sqlite3 *db, struct hk_store *s, const struct hk_dlq_que
                          " ORDER BY e.id LIMIT :limit)",
                          q)) > 0)
         hk_store_forget_recent(s); /* deleted events must not be taken for duplicates */
+    if (n < 0)
+        return NULL; /* a statement failed: 500, and job_fn rolls back */
     return json_pack("{s:s,s:I,s:b}", "action", "purge", "count", (json_int_t)n, "dry_run",
                      q->dry_run);
 }
@@ -363,6 +369,8 @@ static void job_fn(struct hk_store_job *sj, struct sqlite3 *db, struct hk_store 
 {
     struct hk_dlq_job *j = (struct hk_dlq_job *)sj;
     json_t *r = NULL;
+    /* The job runs inside the writer's batch: a savepoint undoes a half-done job alone. */
+    bool saved = sqlite3_exec(db, "SAVEPOINT dlq_job", NULL, NULL, NULL) == SQLITE_OK;
     switch (j->q.action) {
     case HK_DLQ_LIST:
         r = do_list(db, &j->q);
@@ -383,6 +391,10 @@ static void job_fn(struct hk_store_job *sj, struct sqlite3 *db, struct hk_store 
         r = do_counts(db, &j->q);
         break;
     }
+    if (saved && !r && j->q.action != HK_DLQ_SHOW)
+        sqlite3_exec(db, "ROLLBACK TO dlq_job", NULL, NULL, NULL);
+    if (saved)
+        sqlite3_exec(db, "RELEASE dlq_job", NULL, NULL, NULL);
     j->status = r                            ? (json_object_get(r, "error") ? 400 : 200)
                 : j->q.action == HK_DLQ_SHOW ? 404
                                              : 500;
