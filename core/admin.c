@@ -111,7 +111,7 @@ static void dlq(struct hk_conn *c, const struct hk_request *req, enum hk_dlq_act
     }
     if (action == HK_DLQ_SHOW && q.delivery <= 0) {
         hk_dlq_query_free(&q);
-        reply_error(c, 400, "give delivery=ID (or event=ID with what=unrouted|invalid)");
+        reply_error(c, 400, "give delivery=ID (with what=unrouted|invalid: the event's row id)");
         return;
     }
     submit_job(c, &q, action == HK_DLQ_COUNTS ? metrics_done : dlq_done);

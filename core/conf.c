@@ -15,10 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#define MAX_THREADS   64 /* io_threads, check_threads */
-#define HK_LISTEN_MAX 16
-#define MAX_SOURCES   256
-#define PORT_MAX      65535
+#define MAX_THREADS 64 /* io_threads, check_threads */
+#define MAX_SOURCES 256
+#define PORT_MAX    65535
 
 static const char *const top_keys[] = {"listen",
                                        "limits",

@@ -6,7 +6,6 @@
 #include <mbedtls/platform_util.h>
 #include <string.h>
 
-#define SHA256_BLOCK 64
 #define SHA512_BLOCK 128
 #define IPAD         0x36
 #define OPAD         0x5c
@@ -18,7 +17,7 @@ size_t hk_hmac_len(enum hk_hash hash)
 
 static size_t block_len(enum hk_hash hash)
 {
-    return hash == HK_SHA512 ? SHA512_BLOCK : SHA256_BLOCK;
+    return hash == HK_SHA512 ? SHA512_BLOCK : HK_SHA256_BLOCK;
 }
 
 /* Hashes the padded key block into a fresh state (inner or outer). */
@@ -30,7 +29,7 @@ static int start_padded(enum hk_hash hash, const uint8_t *block, void *state)
                mbedtls_sha512_update_ret(state, block, SHA512_BLOCK);
     }
     hk_sha256_init(state);
-    hk_sha256_update(state, block, SHA256_BLOCK);
+    hk_sha256_update(state, block, HK_SHA256_BLOCK);
     return 0;
 }
 

@@ -11,6 +11,7 @@
  * value. The per-want work happens only inside such containers. */
 #include "json_scan.h"
 
+#include "codec.h"
 #include "err.h"
 
 #include <limits.h>
@@ -153,14 +154,6 @@ static inline size_t string_run(const uint8_t *p, size_t n, size_t i)
 }
 #endif
 
-static inline int hex_value(uint8_t c)
-{
-    if (is_digit(c))
-        return c - '0';
-    c |= 0x20; /* ASCII lower case */
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* The four hex digits at p[i..i+4) as a code unit, or -1. */
 static int32_t hex4(const uint8_t *p, size_t n, size_t i)
 {
@@ -168,7 +161,7 @@ static int32_t hex4(const uint8_t *p, size_t n, size_t i)
         return -1;
     int32_t v = 0;
     for (size_t k = 0; k < 4; k++) {
-        int h = hex_value(p[i + k]);
+        int h = hk_hex_digit(p[i + k]);
         if (h < 0)
             return -1;
         v = v << 4 | h;

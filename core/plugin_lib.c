@@ -1,6 +1,7 @@
 /* plugin_lib.c -- loading plugin libraries from content-named copies, once per content. */
 #include "plugin_lib.h"
 
+#include "codec.h"
 #include "err.h"
 #include "errmsg.h"
 #include "log.h"
@@ -65,16 +66,6 @@ static int open_checked(const char *path, char *err, size_t cap)
     return rc ? rc : fd;
 }
 
-static void hex(const uint8_t *d, size_t n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = 0;
-}
-
 static int write_all(int fd, const uint8_t *p, size_t n)
 {
     while (n > 0) {
@@ -111,7 +102,7 @@ static int copy_hashing(int in, int out, char hash[65])
         rc = HK_EIO;
     mbedtls_sha256_free(&h);
     if (!rc)
-        hex(digest, sizeof digest, hash);
+        hk_hex_encode(digest, sizeof digest, hash);
     return rc;
 }
 

@@ -93,34 +93,29 @@ static char *digits(char *end, size_t v)
     return end;
 }
 
-static void put(struct hk_buf *o, const char *s)
-{
-    hk_buf_append(o, s, strlen(s));
-}
-
 /* Built with appends, not printf: this runs once per request. */
 void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool close)
 {
     struct hk_buf *o = &c->out;
     char num[24], *end = num + sizeof num, *code = digits(end, (size_t)r->status);
     hk_buf_reserve(o, 256 + r->body_len);
-    put(o, "HTTP/1.1 ");
+    hk_buf_puts(o, "HTTP/1.1 ");
     hk_buf_append(o, code, (size_t)(end - code));
-    put(o, " ");
-    put(o, hk_status_text(r->status));
-    put(o, "\r\nDate: ");
-    put(o, hk_io_date(c->io));
-    put(o, "\r\nContent-Type: ");
-    put(o, r->content_type ? r->content_type : "application/json");
-    put(o, "\r\nContent-Length: ");
+    hk_buf_puts(o, " ");
+    hk_buf_puts(o, hk_status_text(r->status));
+    hk_buf_puts(o, "\r\nDate: ");
+    hk_buf_puts(o, hk_io_date(c->io));
+    hk_buf_puts(o, "\r\nContent-Type: ");
+    hk_buf_puts(o, r->content_type ? r->content_type : "application/json");
+    hk_buf_puts(o, "\r\nContent-Length: ");
     char *len = digits(code, r->body_len); /* reuses num below the status code */
     hk_buf_append(o, len, (size_t)(code - len));
-    put(o, close ? "\r\nConnection: close\r\n" : "\r\n");
+    hk_buf_puts(o, close ? "\r\nConnection: close\r\n" : "\r\n");
     if (c->tls)
-        put(o, TLS_HEADERS);
+        hk_buf_puts(o, TLS_HEADERS);
     if (r->extra_headers)
-        put(o, r->extra_headers);
-    put(o, "\r\n");
+        hk_buf_puts(o, r->extra_headers);
+    hk_buf_puts(o, "\r\n");
     if (r->body_len)
         hk_buf_append(o, r->body, r->body_len);
     char status[8];
