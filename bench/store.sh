@@ -7,6 +7,10 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HARNESS=${HOOKD_BENCH_HARNESS:-$(cd "$HERE/../../shared/bench" 2>/dev/null && pwd || true)}
+if [[ -z $HARNESS || ! -f $HARNESS/bench.env ]]; then
+  echo "bench: set HOOKD_BENCH_HARNESS to the shared bench folder (with peers.sh)" >&2
+  exit 2
+fi
 . "$HARNESS/bench.env"
 . "$HERE/../scripts/lib/hookd-proc.sh"
 DURATION=${DURATION:-10s}

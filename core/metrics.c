@@ -132,7 +132,8 @@ static void store_metrics(struct hk_server *s, const struct hk_delivery_counts *
     hk_buf_printf(b, "hookd_store_batch_size_count %llu\nhookd_store_batch_size_sum %llu\n",
                   (unsigned long long)st.batches,
                   (unsigned long long)(st.ingested + st.duplicates));
-    help(b, "hookd_store_commit_seconds", "histogram", "time to write and commit one batch");
+    help(b, "hookd_store_commit_seconds", "histogram",
+         "time from a batch's start to its commit being durable (with fsync: synced)");
     cum = 0;
     for (int i = 0; i < 8; i++) {
         cum += st.commit_hist[i];

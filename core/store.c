@@ -248,7 +248,7 @@ static void record_commit(struct hk_store *s, size_t n, int64_t us)
         atomic_store(&s->stats.batch_max_seen, n);
 }
 
-int64_t hk_store_mono_us(void)
+static int64_t mono_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -306,7 +306,7 @@ static void answer(struct hk_store *s, struct batch *b)
 
 void hk_store_finish_batch(struct hk_store *s, struct batch *b)
 {
-    record_commit(s, b->ningests, hk_store_mono_us() - b->started_us);
+    record_commit(s, b->ningests, mono_us() - b->started_us);
     if (b->forget_recent)
         hk_recent_clear(s->recent);
     for (struct hk_ingest *op = b->ingests; op; op = op->next)
@@ -390,7 +390,7 @@ static void *writer(void *arg)
             break;
         }
         int64_t now = hk_wall_ms();
-        b->started_us = hk_store_mono_us();
+        b->started_us = mono_us();
         int rc = atomic_load(&s->failed) ? SQLITE_IOERR_FSYNC : write_batch(s, b, now);
         b->push = s->push;
         s->push = NULL;

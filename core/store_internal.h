@@ -101,7 +101,6 @@ void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code);
 int hk_syncer_start(struct hk_store *s);
 void hk_syncer_hand_over(struct hk_store *s, struct batch *b); /* b is the syncer's, freed there */
 void hk_syncer_stop(struct hk_store *s);
-int64_t hk_store_mono_us(void);
 /* Binds text that may be NULL. */
 int hk_store_bind_text(sqlite3_stmt *st, int i, const char *text);
 
