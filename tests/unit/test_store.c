@@ -356,22 +356,30 @@ static void test_recovery_of_running_deliveries(void **state)
     assert_int_equal(g[0].b.max_attempt_seen, 2); /* the plugin learns it may have seen them */
 }
 
-/* With the writer not started, the queue fills: the next request is refused at once (503)
- * instead of waiting for what cannot be stored soon. */
-static void test_queue_full_refuses(void **state)
+/* A store opened in a fresh directory named dir (at path, which has room for 600 bytes), its
+ * writer not started. */
+static struct hk_store *open_idle(const char *dir, enum hk_durability durability, char *path)
 {
-    (void)state;
     char err[256];
-    char path[600];
-    snprintf(path, sizeof path, "%s/hookd.db", tu_tmpdir("store_full_queue"));
+    snprintf(path, 600, "%s/hookd.db", tu_tmpdir(dir));
     struct hk_store_conf sc = {.path = path,
-                               .durability = HK_DURABLE_OFF,
+                               .durability = durability,
                                .dedup_window_ms = 60000,
                                .queue_max = 2,
                                .batch_max = 64,
                                .prune_interval_ms = 3600000};
     struct hk_store *s;
     assert_int_equal(hk_store_open(&sc, &s, err, sizeof err), 0);
+    return s;
+}
+
+/* With the writer not started, the queue fills: the next request is refused at once (503)
+ * instead of waiting for what cannot be stored soon. */
+static void test_queue_full_refuses(void **state)
+{
+    (void)state;
+    char path[600];
+    struct hk_store *s = open_idle("store_full_queue", HK_DURABLE_OFF, path);
     struct hk_ingest *ops[3];
     for (int i = 0; i < 3; i++) {
         ops[i] = calloc(1, sizeof *ops[i]);
@@ -389,17 +397,8 @@ static void test_queue_full_refuses(void **state)
 static void test_prune_reaches_past_kept_rows(void **state)
 {
     (void)state;
-    char err[256];
     char path[600];
-    snprintf(path, sizeof path, "%s/hookd.db", tu_tmpdir("store_prune"));
-    struct hk_store_conf sc = {.path = path,
-                               .durability = HK_DURABLE_OS,
-                               .dedup_window_ms = 60000,
-                               .queue_max = 16,
-                               .batch_max = 64,
-                               .prune_interval_ms = 3600000};
-    struct hk_store *s;
-    assert_int_equal(hk_store_open(&sc, &s, err, sizeof err), 0);
+    struct hk_store *s = open_idle("store_prune", HK_DURABLE_OS, path);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(
