@@ -5,11 +5,14 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define FAILED_BACKOFF_MS 200 /* pause after a failed commit before trying again */
 /* Full lanes with deliveries waiting are looked at again this soon even without an outcome
@@ -59,6 +62,23 @@ static int open_db(struct hk_store *s, char *err, size_t cap)
     return 0;
 }
 
+/* With durability fsync, the directory entries of the database and its WAL are made durable
+ * once: SQLite syncs a WAL's directory only when it creates the WAL, and a database file's
+ * never, and a new store's events would otherwise depend on them. */
+static int sync_dir(const char *path, char *err, size_t cap)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    int fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd < 0 || fsync(fd) != 0 ? -errno : 0;
+    if (fd >= 0)
+        close(fd);
+    if (rc)
+        snprintf(err, cap, "store %s: cannot sync its directory: %s: check the disk", path,
+                 strerror(-rc));
+    return rc;
+}
+
 int hk_store_open(const struct hk_store_conf *c, struct hk_store **out, char *err, size_t cap)
 {
     char why[512] = "";
@@ -81,6 +101,8 @@ int hk_store_open(const struct hk_store_conf *c, struct hk_store **out, char *er
         snprintf(err, cap, "store %s: %s", c->path, why);
     if (rc == 0 && (rc = hk_store_prepare(s, why, sizeof why)) != 0)
         snprintf(err, cap, "store %s: %s", c->path, why);
+    if (rc == 0 && c->durability == HK_DURABLE_FSYNC)
+        rc = sync_dir(c->path, err, cap);
     if (rc) {
         hk_store_close(s);
         return rc;
@@ -344,9 +366,6 @@ static const char *describe_failure(int rc)
 {
     if ((rc & 0xff) == SQLITE_FULL)
         return "the disk is full: events are refused with 503 until there is space";
-    if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC)
-        return "fsync failed: hookd no longer acknowledges events; check the disk and restart "
-               "hookd";
     return "the commit failed: events are refused with 503 while it does";
 }
 
@@ -355,11 +374,16 @@ static void after_failure(struct hk_store *s, struct batch *b, int rc)
 {
     exec(s, "ROLLBACK");
     int code = (rc & 0xff) == SQLITE_FULL ? HK_ENOSPC : HK_ESTORE;
-    if (rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC)
-        atomic_store(&s->failed, true);
-    if (!atomic_exchange(&s->unhealthy, true) || atomic_load(&s->failed))
+    bool fsync_failed = rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC;
+    if (fsync_failed && !atomic_exchange(&s->failed, true))
+        hk_log(HK_LOG_ERROR,
+               "fsync of the store's WAL failed: hookd no longer acknowledges events; check "
+               "the disk and restart hookd",
+               HK_S("path", s->conf.path), HK_S("error", sqlite3_errstr(rc)));
+    else if (!atomic_exchange(&s->unhealthy, true))
         hk_log(HK_LOG_ERROR, "store write failed", HK_S("path", s->conf.path),
                HK_S("error", sqlite3_errstr(rc)), HK_S("effect", describe_failure(rc)));
+    atomic_store(&s->unhealthy, true);
     s->next_due_ms = 0;
     s->backlog = true;
     hk_store_refuse_batch(s, b, code);
@@ -404,12 +428,8 @@ static void *writer(void *arg)
         } else {
             if (atomic_exchange(&s->unhealthy, false))
                 hk_log(HK_LOG_INFO, "store writes again", HK_S("path", s->conf.path));
-            if (s->syncer) {
-                hk_syncer_hand_over(s, b); /* durable (and answered) once it is synced */
-            } else {
-                hk_store_finish_batch(s, b);
-                free(b);
-            }
+            hk_store_finish_batch(s, b);
+            free(b);
         }
         if (now >= s->next_prune_ms)
             hk_store_prune(s, now);
@@ -426,14 +446,9 @@ int hk_store_start(struct hk_store *s, struct hk_dispatch *d)
     for (size_t i = 0; i < dp->n; i++)
         dp->lanes[i]->backlog = true;
     pthread_mutex_unlock(&dp->mu);
-    int rc = s->conf.durability == HK_DURABLE_FSYNC ? hk_syncer_start(s) : 0;
+    int rc = pthread_create(&s->thread, NULL, writer, s);
     if (rc)
-        return rc;
-    rc = pthread_create(&s->thread, NULL, writer, s);
-    if (rc) {
-        hk_syncer_stop(s);
         return -rc;
-    }
     s->started = true;
     return 0;
 }
@@ -447,7 +462,6 @@ void hk_store_stop(struct hk_store *s)
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
-    hk_syncer_stop(s); /* after the writer: it finishes what the writer handed over */
     s->started = false;
 }
 

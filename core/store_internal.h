@@ -46,7 +46,6 @@ struct hk_store {
     sqlite3_stmt *st[ST_COUNT];
     struct hk_delivery *push; /* to hand to lanes once the batch is durable */
     bool forget_recent;       /* set by a job that deleted events */
-    struct hk_syncer *syncer; /* with durability fsync: makes committed batches durable */
     int64_t next_due_ms;      /* earliest retry; INT64_MAX when none */
     int64_t next_prune_ms;
     int64_t prune_cursor; /* the last row the pruning walk looked at; 0: from the start */
@@ -69,10 +68,7 @@ struct batch {
     struct hk_delivery *push; /* deliveries for lanes, handed out once the batch is durable */
     bool forget_recent;       /* events were deleted: the table of recent commits is cleared */
     int64_t started_us;       /* CLOCK_MONOTONIC when the writer began it */
-    struct batch *next;       /* the syncer's queue */
 };
-
-struct hk_syncer;
 
 /* store_schema.c */
 int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap);
@@ -89,18 +85,12 @@ int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now);
 void hk_store_prune(struct hk_store *s, int64_t now);
 /* Queues a delivery to be handed to its lane after the commit (writer thread). */
 void hk_store_push_later(struct hk_store *s, struct hk_delivery *d);
-/* After the commit (and, with a syncer, the sync): lanes get their deliveries, requests
- * their answers, committed events enter the recent table. Frees nothing of b itself. */
+/* After the commit (with durability fsync, the commit's fsync): lanes get their deliveries,
+ * requests their answers, committed events enter the recent table. Frees nothing of b itself. */
 void hk_store_finish_batch(struct hk_store *s, struct batch *b);
-/* After a failed commit or sync: requests are refused with code, the batch's deliveries and
+/* After a failed commit: requests are refused with code, the batch's deliveries and
  * outcomes are given back or dropped (the store still has them), jobs are marked failed. */
 void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code);
-/* store_sync.c: the syncer thread (durability fsync). The writer commits without fsync and
- * hands the batch over; the syncer fdatasync()s the WAL once for every batch that waits
- * and only then finishes them, so the writer is already on the next batch. */
-int hk_syncer_start(struct hk_store *s);
-void hk_syncer_hand_over(struct hk_store *s, struct batch *b); /* b is the syncer's, freed there */
-void hk_syncer_stop(struct hk_store *s);
 /* Binds text that may be NULL. */
 int hk_store_bind_text(sqlite3_stmt *st, int i, const char *text);
 
