@@ -14,7 +14,8 @@
  *   events(id, source, event_id, type, status routed|unrouted|invalid, invalid_reason,
  *          created_ms, received_ms, headers, body)
  *   deliveries(id, event, instance, state ready|running|retry|done|dead, attempts, next_ms,
- *              updated_ms, last_error) */
+ *              updated_ms, last_error)
+ *   counts(tbl, state, n): rows of events and deliveries in each state, kept by triggers */
 #ifndef HK_STORE_H
 #define HK_STORE_H
 

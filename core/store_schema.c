@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SCHEMA_VERSION  "1"
+#define SCHEMA_VERSION  "2" /* 2: counts */
 #define BUSY_TIMEOUT_MS 5000
 /* The writer checkpoints the WAL into the database when it reaches this many pages (4 MB).
  * A checkpoint pauses the writer while it copies and syncs. With 32 clients sending distinct
@@ -44,7 +44,38 @@ static const char *const schema =
     "  UNIQUE (event, instance));"
     "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state, next_ms);"
     "CREATE INDEX IF NOT EXISTS deliveries_instance ON deliveries(instance, state, id);"
-    "INSERT OR IGNORE INTO meta VALUES ('schema', '" SCHEMA_VERSION "');";
+    "INSERT OR REPLACE INTO meta VALUES ('schema', '" SCHEMA_VERSION "');";
+
+/* How many rows each table has in each state, kept by triggers in the same transactions as
+ * the rows themselves, so /metrics reads a few rows instead of counting millions on the
+ * writer (a full scan of a store of 230k events held every commit up for 156 ms). The
+ * triggers cost under a microsecond per row written. */
+#define COUNT_UP(tbl, state)                                                                       \
+    "INSERT INTO counts VALUES ('" tbl "', " state ", 1) ON CONFLICT DO UPDATE SET n = n + 1;"
+#define COUNT_DOWN(tbl, state)                                                                     \
+    "UPDATE counts SET n = n - 1 WHERE tbl = '" tbl "' AND state = " state ";"
+#define ON_INSERT(tbl, col)                                                                        \
+    "CREATE TRIGGER IF NOT EXISTS " tbl "_count_insert AFTER INSERT ON " tbl                       \
+    " BEGIN " COUNT_UP(tbl, "new." col) " END;"
+#define ON_DELETE(tbl, col)                                                                        \
+    "CREATE TRIGGER IF NOT EXISTS " tbl "_count_delete AFTER DELETE ON " tbl                       \
+    " BEGIN " COUNT_DOWN(tbl, "old." col) " END;"
+#define ON_UPDATE(tbl, col)                                                                        \
+    "CREATE TRIGGER IF NOT EXISTS " tbl "_count_update AFTER UPDATE OF " col " ON " tbl            \
+    " WHEN old." col " != new." col " BEGIN " COUNT_DOWN(tbl, "old." col)                          \
+        COUNT_UP(tbl, "new." col) " END;"
+
+static const char *const counts_schema =
+    "CREATE TABLE counts (tbl TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL,"
+    "  PRIMARY KEY (tbl, state)) WITHOUT ROWID;"
+    /* A store made before the table existed is counted once, here. */
+    "INSERT INTO counts SELECT 'events', status, count(*) FROM events GROUP BY status;"
+    "INSERT INTO counts SELECT 'deliveries', state, count(*) FROM deliveries GROUP BY state;";
+
+#define COUNTED(tbl, col) ON_INSERT(tbl, col) ON_DELETE(tbl, col) ON_UPDATE(tbl, col)
+
+static const char *const counts_triggers =
+    COUNTED("events", "status") COUNTED("deliveries", "state");
 
 static const char *const statements[ST_COUNT] = {
     [ST_INSERT_EVENT] = "INSERT OR IGNORE INTO events (source, event_id, type, status, "
@@ -83,6 +114,19 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t cap)
     return rc == SQLITE_OK ? 0 : HK_ESTORE;
 }
 
+static bool has_table(sqlite3 *db, const char *name)
+{
+    sqlite3_stmt *st;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", -1,
+                           &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return found;
+}
+
 int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap)
 {
     static const char *const pragmas[] = {
@@ -101,7 +145,17 @@ int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap)
     if (rc == 0)
         rc = exec(db, "PRAGMA foreign_keys = ON;", err, cap);
     if (rc == 0)
+        rc = exec(db, "BEGIN IMMEDIATE;", err, cap);
+    if (rc == 0) {
         rc = exec(db, schema, err, cap);
+        if (rc == 0 && !has_table(db, "counts"))
+            rc = exec(db, counts_schema, err, cap);
+        if (rc == 0)
+            rc = exec(db, counts_triggers, err, cap);
+        rc = rc ? rc : exec(db, "COMMIT;", err, cap);
+        if (rc)
+            sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
+    }
     /* A crash left these in a lane's memory: they are ready again (attempts keeps counting,
      * so the plugin sees a higher attempt and knows it may have seen the event). */
     if (rc == 0)

@@ -217,6 +217,30 @@ static char *query_text(struct world *w, const char *sql)
     return out;
 }
 
+/* The counts table (kept by triggers) says what counting the rows says, state by state. */
+static void assert_counts_exact(const char *db_path)
+{
+    static const char *const actual =
+        "SELECT 'events', status, count(*) FROM events GROUP BY status UNION ALL "
+        "SELECT 'deliveries', state, count(*) FROM deliveries GROUP BY state";
+    static const char *const kept = "SELECT tbl, state, n FROM counts WHERE n != 0";
+    char sql[512];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    for (int way = 0; way < 2; way++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM (SELECT * FROM (%s) EXCEPT SELECT * FROM (%s))",
+                 way ? kept : actual, way ? actual : kept);
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+        if (sqlite3_column_int(st, 0) != 0)
+            fail_msg("counts and rows differ (%s)", way ? "counts has more" : "rows have more");
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+}
+
 static void test_deliver_and_dedup(void **state)
 {
     (void)state;
@@ -237,6 +261,7 @@ static void test_deliver_and_dedup(void **state)
     wait_count(&w, "SELECT count(*) FROM events", 21);
     wait_count(&w, "SELECT count(*) FROM events WHERE status = 'unrouted'", 1);
     world_stop(&w);
+    assert_counts_exact(w.db_path);
     assert_int_equal(f[0].b.calls, 20);
     assert_int_equal(f[1].b.calls, 20);
 }
@@ -264,6 +289,7 @@ static void test_retry_then_ok_and_dead_letters(void **state)
     assert_non_null(strstr(why, "gave up after 4 attempts (max_attempts): downstream is down"));
     free(why);
     world_stop(&w);
+    assert_counts_exact(w.db_path);
     assert_int_equal(f[0].b.max_attempt_seen, 3);
     assert_int_equal(f[2].b.calls, 4);
 }
@@ -352,16 +378,15 @@ static void test_recovery_of_running_deliveries(void **state)
     world_start(&w, crashed, g, 1, true);
     wait_count(&w, "SELECT count(*) FROM deliveries WHERE state = 'done' AND attempts = 2", 2);
     world_stop(&w);
+    assert_counts_exact(w.db_path);
     assert_int_equal(g[0].b.calls, 2);
     assert_int_equal(g[0].b.max_attempt_seen, 2); /* the plugin learns it may have seen them */
 }
 
-/* A store opened in a fresh directory named dir (at path, which has room for 600 bytes), its
- * writer not started. */
-static struct hk_store *open_idle(const char *dir, enum hk_durability durability, char *path)
+/* A store at path, its writer not started. */
+static struct hk_store *open_idle_at(char *path, enum hk_durability durability)
 {
     char err[256];
-    snprintf(path, 600, "%s/hookd.db", tu_tmpdir(dir));
     struct hk_store_conf sc = {.path = path,
                                .durability = durability,
                                .dedup_window_ms = 60000,
@@ -369,8 +394,17 @@ static struct hk_store *open_idle(const char *dir, enum hk_durability durability
                                .batch_max = 64,
                                .prune_interval_ms = 3600000};
     struct hk_store *s;
-    assert_int_equal(hk_store_open(&sc, &s, err, sizeof err), 0);
+    if (hk_store_open(&sc, &s, err, sizeof err))
+        fail_msg("%s", err);
     return s;
+}
+
+/* A store opened in a fresh directory named dir (at path, which has room for 600 bytes), its
+ * writer not started. */
+static struct hk_store *open_idle(const char *dir, enum hk_durability durability, char *path)
+{
+    snprintf(path, 600, "%s/hookd.db", tu_tmpdir(dir));
+    return open_idle_at(path, durability);
 }
 
 /* With the writer not started, the queue fills: the next request is refused at once (503)
@@ -426,6 +460,38 @@ static void test_prune_reaches_past_kept_rows(void **state)
     sqlite3_finalize(st);
     sqlite3_close(db);
     hk_store_close(s);
+    assert_counts_exact(path); /* deletes, and the deliveries they cascaded to, counted down */
+}
+
+/* A store made before the counts table existed gets it, counted from its rows, when it is
+ * opened; from then on the triggers keep it. */
+static void test_counts_added_to_an_older_store(void **state)
+{
+    (void)state;
+    char path[600];
+    struct hk_store *s = open_idle("store_counts_upgrade", HK_DURABLE_OS, path);
+    hk_store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "DROP TABLE counts;"
+                     "DROP TRIGGER events_count_insert; DROP TRIGGER events_count_delete;"
+                     "DROP TRIGGER events_count_update; DROP TRIGGER deliveries_count_insert;"
+                     "DROP TRIGGER deliveries_count_delete; DROP TRIGGER deliveries_count_update;"
+                     "INSERT INTO events (id, source, event_id, type, status, created_ms,"
+                     " received_ms, headers, body) VALUES"
+                     " (1, 's', 'a', 'T', 'routed', 1, 1, '', x'7b7d'),"
+                     " (2, 's', 'b', 'T', 'unrouted', 1, 1, '', x'7b7d'),"
+                     " (3, 's', NULL, NULL, 'invalid', 1, 1, '', x'7b7d');"
+                     "INSERT INTO deliveries (event, instance, state, attempts, updated_ms)"
+                     " VALUES (1, 'x', 'dead', 1, 1), (1, 'y', 'running', 1, 1);",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    s = open_idle_at(path, HK_DURABLE_OS);
+    hk_store_close(s);
+    assert_counts_exact(path); /* 'running' became 'ready' at open: counted by the trigger */
 }
 
 int main(void)
@@ -438,6 +504,7 @@ int main(void)
         cmocka_unit_test(test_recovery_of_running_deliveries),
         cmocka_unit_test(test_queue_full_refuses),
         cmocka_unit_test(test_prune_reaches_past_kept_rows),
+        cmocka_unit_test(test_counts_added_to_an_older_store),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
