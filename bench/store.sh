@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # store.sh -- the durable path: hookd with "durability": "fsync" answering only after each
-# event is committed, every request a distinct event (no dedup shortcut), 32 keep-alive
-# connections, next to the shared harness's nginx-w1 row measured just before.
-#   DURATION=10s CONNS=32 IO_THREADS=0 bench/store.sh
+# event is committed, every request a distinct event (no dedup shortcut), on keep-alive
+# connections, next to the shared harness's nginx-w1 row at the same concurrency, measured
+# just before. One row per connection count, each on a fresh store.
+#   DURATION=10s CONNS="32 256" IO_THREADS=0 bench/store.sh
 # Prints both rows, the ratio, and the store's batch sizes and commit latencies (/metrics).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,25 +15,34 @@ fi
 . "$HARNESS/bench.env"
 . "$HERE/../scripts/lib/hookd-proc.sh"
 DURATION=${DURATION:-10s}
-CONNS=${CONNS:-32}
+CONNS=${CONNS:-32 256}
 COUNT=${COUNT:-600000}
 PORT=${PORT:-18290}
 ADMIN=${ADMIN:-18291}
 out=${OUT:-$HERE/out}/store-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 
-echo "== nginx-w1 (shared harness, $CONNS connections, 1 KiB)"
-PEERS=nginx-w1 ROWS="$CONNS:1k" DURATION=$DURATION REF_DURATION=0 OUT=$out/harness \
-  "$HARNESS/peers.sh" | tee "$out/nginx.txt" | grep -E '^\|' || true
-nginx_rps=$(awk -F'\t' '$1=="nginx-w1" {print $4}' "$out"/harness/run-*/results.tsv | head -1)
-
 echo "== generating $COUNT distinct signed events"
 python3 "$HERE/gen_unique.py" "$out/events.tsv" "$COUNT"
 sync # the generator's ~40 MB would otherwise be written back during the run, under our fsyncs
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/hookd-store-XXXXXX")
-printf '%s' "$BENCH_SECRET" >"$dir/secret"
-cat >"$dir/hookd.json" <<JSON
+dir=
+trap 'hookd_stop; [[ -z $dir ]] || rm -rf "$dir"' EXIT
+
+# metric NAME FILE: the value of an unlabelled sample in a /metrics dump
+metric() { awk -v n="$1" '$1 == n {print $2}' "$2"; }
+
+summary=()
+for conns in $CONNS; do
+  echo "== nginx-w1 (shared harness, $conns connections, 1 KiB)"
+  PEERS=nginx-w1 ROWS="$conns:1k" DURATION=$DURATION REF_DURATION=0 OUT=$out/harness-c$conns \
+    "$HARNESS/peers.sh" >"$out/nginx-c$conns.txt"
+  grep -E '^\| nginx' "$out/nginx-c$conns.txt" || true
+  nginx_rps=$(awk -F'\t' '$1=="nginx-w1" {print $4}' "$out"/harness-c$conns/run-*/results.tsv | head -1)
+
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/hookd-store-XXXXXX")
+  printf '%s' "$BENCH_SECRET" >"$dir/secret"
+  cat >"$dir/hookd.json" <<JSON
 { "listen": [ { "address": "127.0.0.1:$PORT" } ],
   "io_threads": ${IO_THREADS:-0},
   "sources": [ { "name": "flagright", "path": "/webhooks/flagright",
@@ -41,19 +51,35 @@ cat >"$dir/hookd.json" <<JSON
   "admin": { "address": "127.0.0.1:$ADMIN" },
   "log": { "level": "info", "access": false } }
 JSON
-trap 'hookd_stop; rm -rf "$dir"' EXIT
-hookd_start "$HERE/../build/core/hookd" "$dir" "$out/hookd.log" 1
+  hookd_start "$HERE/../build/core/hookd" "$dir" "$out/hookd-c$conns.log" 1
+  echo "== hookd, durability fsync, $conns connections, 1 KiB distinct events, $DURATION"
+  wrk -t1 -c"$conns" -d"$DURATION" --latency -s "$HERE/wrk/unique.lua" \
+    "http://127.0.0.1:$PORT/webhooks/flagright" -- "$out/events.tsv" "$SIG_HEADER" \
+    >"$out/hookd-c$conns.txt"
+  grep RESULT "$out/hookd-c$conns.txt"
+  m=$out/metrics-c$conns.txt
+  curl -s "http://127.0.0.1:$ADMIN/metrics" >"$m"
+  stored=$(sqlite3 "$dir/var/hookd.db" "SELECT count(*) FROM events")
+  hookd_stop
+  rm -rf "$dir"
+  dir=
 
-echo "== hookd, durability fsync, $CONNS connections, 1 KiB distinct events, $DURATION"
-wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$HERE/wrk/unique.lua" \
-  "http://127.0.0.1:$PORT/webhooks/flagright" -- "$out/events.tsv" "$SIG_HEADER" | tee "$out/hookd.txt"
-hookd_rps=$(sed -n 's/^RESULT rps=\([0-9.]*\).*/\1/p' "$out/hookd.txt")
-curl -s "http://127.0.0.1:$ADMIN/metrics" | grep -E '^hookd_store_(batch_size|commit_seconds)' \
-  >"$out/store-metrics.txt"
-stored=$(sqlite3 "$dir/var/hookd.db" "SELECT count(*) FROM events")
+  hookd_rps=$(sed -n 's/^RESULT rps=\([0-9.]*\).*/\1/p' "$out/hookd-c$conns.txt")
+  p99=$(sed -n 's/^RESULT .*p99_us=\([0-9]*\).*/\1/p' "$out/hookd-c$conns.txt")
+  answered=$(sed -n 's/^RESULT .*requests=\([0-9]*\).*/\1/p' "$out/hookd-c$conns.txt")
+  batches=$(metric hookd_store_batch_size_count "$m")
+  events=$(metric hookd_store_batch_size_sum "$m")
+  commit_s=$(metric hookd_store_commit_seconds_sum "$m")
+  echo "store batches and commit latencies (c$conns):"
+  grep -E '^hookd_store_(batch_size|commit_seconds)' "$m"
+  summary+=("$(awk -v c="$conns" -v n="$nginx_rps" -v h="$hookd_rps" -v p="$p99" \
+    -v a="$answered" -v s="$stored" -v b="$batches" -v e="$events" -v t="$commit_s" 'BEGIN {
+      printf "| %d | %.0f | %.0f | %.2f | %.1f | %d | %d | %.1f | %.2f |", c, n, h, h / n,
+        p / 1000, a, s, e / b, t / b * 1000 }')")
+done
+
 echo
-echo "nginx-w1: $nginx_rps req/s   hookd (fsync): $hookd_rps req/s   ratio: $(awk -v a="$hookd_rps" -v b="$nginx_rps" 'BEGIN{printf "%.2f", a/b}')"
-echo "events in the store: $stored"
-echo "store batches and commit latencies:"
-cat "$out/store-metrics.txt"
+echo "| conns | nginx-w1 req/s | hookd fsync req/s | ratio | hookd p99 ms | answered | stored | mean batch | mean commit ms |"
+echo "|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${summary[@]}"
 echo "results: $out"
