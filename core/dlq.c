@@ -430,7 +430,12 @@ void hk_dlq_submit(struct hk_store *s, struct hk_dlq_job *j, struct hk_task_queu
     j->job.fn = job_fn;
     j->job.task.run = job_done;
     j->job.reply_to = reply_to;
-    hk_store_run_job(s, &j->job);
+    bool reads_only = j->q.action == HK_DLQ_LIST || j->q.action == HK_DLQ_SHOW ||
+                      j->q.action == HK_DLQ_COUNTS || j->q.dry_run;
+    if (reads_only)
+        hk_store_run_read_job(s, &j->job);
+    else
+        hk_store_run_job(s, &j->job);
 }
 
 void hk_dlq_job_free(struct hk_dlq_job *j)

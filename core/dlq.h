@@ -1,6 +1,8 @@
 /* dlq.h -- operator queries over the store: dead letters, unrouted and invalid events;
- * list, show, replay, purge. They run as store jobs on the writer thread (the one
- * connection that writes), so a replay is atomic with respect to deliveries in flight. */
+ * list, show, replay, purge. Replays and purges run as store jobs on the writer thread (the
+ * one connection that writes), so a replay is atomic with respect to deliveries in flight;
+ * what only reads (list, show, counts, dry runs) runs on the store's reader thread and never
+ * holds up a commit. */
 #ifndef HK_DLQ_H
 #define HK_DLQ_H
 
@@ -33,7 +35,7 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
                  size_t cap);
 void hk_dlq_query_free(struct hk_dlq_query *q);
 
-/* Runs q on the store's writer thread; when it is done, done(job) runs on reply_to's loop
+/* Runs q on the store's writer or reader thread; when it is done, done(job) runs on reply_to's loop
  * with job->json (malloc'd JSON text, or NULL) and job->status (an HTTP status). gen is
  * needed to replay unrouted events (one reference is taken). Ownership of the query's
  * strings passes to the job. */

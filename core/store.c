@@ -446,9 +446,13 @@ int hk_store_start(struct hk_store *s, struct hk_dispatch *d)
     for (size_t i = 0; i < dp->n; i++)
         dp->lanes[i]->backlog = true;
     pthread_mutex_unlock(&dp->mu);
-    int rc = pthread_create(&s->thread, NULL, writer, s);
+    int rc = hk_reader_start(s);
     if (rc)
+        return rc;
+    if ((rc = pthread_create(&s->thread, NULL, writer, s)) != 0) {
+        hk_reader_stop(s);
         return -rc;
+    }
     s->started = true;
     return 0;
 }
@@ -462,6 +466,7 @@ void hk_store_stop(struct hk_store *s)
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
+    hk_reader_stop(s); /* reads queued before the stop are still answered */
     s->started = false;
 }
 

@@ -85,6 +85,9 @@ struct hk_store_job {
     bool failed; /* set when the batch that ran fn could not be committed */
 };
 void hk_store_run_job(struct hk_store *s, struct hk_store_job *job);
+/* The same for a job whose fn only reads: it runs on the reader thread with a read-only
+ * connection (a store in memory runs it on the writer), so it never holds up commits. */
+void hk_store_run_read_job(struct hk_store *s, struct hk_store_job *job);
 /* After deliveries were put back to 'ready' by a job: every lane looks for them again.
  * Writer thread only (from a job's fn). */
 void hk_store_backlog_all(struct hk_store *s);

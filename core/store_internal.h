@@ -39,6 +39,7 @@ struct hk_store {
     bool writer_waiting; /* the writer sleeps on cond: a submit must wake it */
 
     struct hk_recent *recent; /* events committed lately (written by the writer only) */
+    struct hk_reader *reader; /* read-only operator queries; NULL for a store in memory */
     atomic_bool failed;       /* fsync failed: never acknowledge again */
     atomic_bool unhealthy;    /* the last commit failed */
 
@@ -91,6 +92,9 @@ void hk_store_finish_batch(struct hk_store *s, struct batch *b);
 /* After a failed commit: requests are refused with code, the batch's deliveries and
  * outcomes are given back or dropped (the store still has them), jobs are marked failed. */
 void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code);
+/* store_reader.c: the reader thread and its read-only connection. */
+int hk_reader_start(struct hk_store *s);
+void hk_reader_stop(struct hk_store *s);
 /* Binds text that may be NULL. */
 int hk_store_bind_text(sqlite3_stmt *st, int i, const char *text);
 

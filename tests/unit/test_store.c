@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WAIT_LIMIT_MS 20000 /* a bound on waiting, never a speed requirement */
@@ -383,6 +384,76 @@ static void test_recovery_of_running_deliveries(void **state)
     assert_int_equal(g[0].b.max_attempt_seen, 2); /* the plugin learns it may have seen them */
 }
 
+/* A read job that holds its read transaction open until the test lets it go. */
+struct slow_read {
+    struct hk_store_job job;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool started, let_go, timed_out, done;
+    long events_seen;
+};
+
+static void slow_read_fn(struct hk_store_job *job, struct sqlite3 *db, struct hk_store *s)
+{
+    struct slow_read *r = (struct slow_read *)job;
+    sqlite3_stmt *st;
+    (void)s;
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL);
+    r->events_seen = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += WAIT_LIMIT_MS / 1000;
+    pthread_mutex_lock(&r->mu);
+    r->started = true;
+    pthread_cond_broadcast(&r->cond);
+    while (!r->let_go && !r->timed_out)
+        r->timed_out = pthread_cond_timedwait(&r->cond, &r->mu, &until) != 0;
+    pthread_mutex_unlock(&r->mu);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
+static void slow_read_done(struct hk_task *t)
+{
+    ((struct slow_read *)t)->done = true;
+}
+
+/* While an operator's query reads (here: holds its read transaction open), events are still
+ * committed and answered: reads run on the reader's own connection, not on the writer. */
+static void test_reads_do_not_hold_up_commits(void **state)
+{
+    (void)state;
+    struct fake f[1];
+    struct world w;
+    fake_init(&f[0], "a", OK_ALWAYS, 100);
+    world_start(&w, tu_tmpdir("store_reader"), f, 1, true);
+    const char *a[] = {"a"};
+    assert_int_equal(ingest(&w, "before", a, 1), 0);
+    struct slow_read r = {
+        .job = {.task.run = slow_read_done, .reply_to = &w.replies, .fn = slow_read_fn}};
+    pthread_mutex_init(&r.mu, NULL);
+    pthread_cond_init(&r.cond, NULL);
+    hk_store_run_read_job(w.store, &r.job);
+    pthread_mutex_lock(&r.mu);
+    while (!r.started)
+        pthread_cond_wait(&r.cond, &r.mu);
+    pthread_mutex_unlock(&r.mu);
+    assert_int_equal(ingest(&w, "during", a, 1), 0); /* committed while the read holds on */
+    pthread_mutex_lock(&r.mu);
+    r.let_go = true;
+    pthread_cond_broadcast(&r.cond);
+    pthread_mutex_unlock(&r.mu);
+    while (!r.done)
+        uv_run(&w.loop, UV_RUN_ONCE);
+    assert_false(r.timed_out); /* on the writer, "during" would have waited for the read */
+    assert_int_equal(r.events_seen, 1);
+    wait_count(&w, "SELECT count(*) FROM events", 2);
+    world_stop(&w);
+    pthread_mutex_destroy(&r.mu);
+    pthread_cond_destroy(&r.cond);
+}
+
 /* A store at path, its writer not started. */
 static struct hk_store *open_idle_at(char *path, enum hk_durability durability)
 {
@@ -505,6 +576,7 @@ int main(void)
         cmocka_unit_test(test_queue_full_refuses),
         cmocka_unit_test(test_prune_reaches_past_kept_rows),
         cmocka_unit_test(test_counts_added_to_an_older_store),
+        cmocka_unit_test(test_reads_do_not_hold_up_commits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
