@@ -71,14 +71,22 @@ static bool in_gen(const struct hk_gen *gen, const char *name)
     return false;
 }
 
+int hk_dispatch_reserve(struct hk_dispatch *d, const struct hk_gen *gen)
+{
+    for (size_t i = 0; i < gen->ninstances; i++)
+        if (!find_or_add(d, gen->instances[i]->conf->name))
+            return HK_ENOMEM;
+    return 0;
+}
+
 int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen)
 {
+    int rc = hk_dispatch_reserve(d, gen);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < gen->ninstances; i++) {
         struct hk_instance *inst = gen->instances[i];
-        struct hk_lane *l = find_or_add(d, inst->conf->name);
-        if (!l)
-            return HK_ENOMEM;
-        hk_lane_attach(l, inst, gen);
+        hk_lane_attach(hk_dispatch_find(d, inst->conf->name), inst, gen);
     }
     pthread_mutex_lock(&d->mu);
     size_t n = d->n;

@@ -217,7 +217,7 @@ static void swap_in(struct hk_server *s, struct hk_gen *gen, struct hk_swap **sw
     pthread_mutex_unlock(&s->gen_mu);
     hk_log_configure((enum hk_log_level)gen->conf->log_level,
                      (enum hk_log_format)gen->conf->log_format);
-    hk_dispatch_apply(&s->dispatch, gen);
+    hk_dispatch_apply(&s->dispatch, gen); /* cannot fail: build() reserved its lanes */
     for (unsigned i = 0; i < s->nio_all; i++) {
         sw[i]->io = s->io[i];
         sw[i]->gen = hk_gen_acquire(gen);
@@ -254,6 +254,10 @@ static void build(struct hk_server *s)
         rc = hk_gen_build(conf, s->next_gen_number + 1, &s->control, &d, &gen);
     for (unsigned i = 0; rc == 0 && i < s->nio_all; i++)
         rc = (sw[i] = calloc(1, sizeof *sw[i])) ? 0 : HK_ENOMEM;
+    if (rc == 0 && (rc = hk_dispatch_reserve(&s->dispatch, gen)) != 0)
+        snprintf(err, sizeof err,
+                 "no memory for the queues of the new plugin instances: the running "
+                 "configuration keeps serving; free memory and reload again");
     if (rc == 0 && (rc = open_added(s, s->gen->conf, gen->conf, sw, err, sizeof err)) != 0)
         close_fds(sw, s->nio);
     if (rc) {
