@@ -52,8 +52,8 @@ int hk_reader_start(struct hk_store *s)
     struct hk_reader *r = calloc(1, sizeof *r);
     if (!r)
         return HK_ENOMEM;
-    int rc = sqlite3_open_v2(s->conf.path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc =
+        sqlite3_open_v2(s->conf.path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         hk_log(HK_LOG_ERROR, "cannot open the store for reading", HK_S("path", s->conf.path),
                HK_S("error", sqlite3_errstr(rc)));
