@@ -35,10 +35,10 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
                  size_t cap);
 void hk_dlq_query_free(struct hk_dlq_query *q);
 
-/* Runs q on the store's writer or reader thread; when it is done, done(job) runs on reply_to's loop
- * with job->json (malloc'd JSON text, or NULL) and job->status (an HTTP status). gen is
- * needed to replay unrouted events (one reference is taken). Ownership of the query's
- * strings passes to the job. */
+/* Runs q on the store's writer or reader thread; when it is done, done(job) runs on
+ * reply_to's loop with job->json (malloc'd JSON text, or NULL) and job->status (an HTTP
+ * status). gen is needed to replay unrouted events (one reference is taken). Ownership of
+ * the query's strings passes to the job. */
 struct hk_dlq_job {
     struct hk_store_job job;
     struct hk_dlq_query q;
