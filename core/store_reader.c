@@ -55,8 +55,10 @@ int hk_reader_start(struct hk_store *s)
     int rc =
         sqlite3_open_v2(s->conf.path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        hk_log(HK_LOG_ERROR, "cannot open the store for reading", HK_S("path", s->conf.path),
-               HK_S("error", sqlite3_errstr(rc)));
+        hk_log(HK_LOG_ERROR,
+               "cannot open the store a second time, for the operator's queries: check that "
+               "hookd may read the database and its -wal and -shm files",
+               HK_S("path", s->conf.path), HK_S("error", sqlite3_errstr(rc)));
         sqlite3_close(r->db);
         free(r);
         return HK_ESTORE;
