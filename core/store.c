@@ -159,12 +159,7 @@ void hk_store_complete(struct hk_store *s, struct hk_delivery *d)
 void hk_store_run_job(struct hk_store *s, struct hk_store_job *job)
 {
     pthread_mutex_lock(&s->mu);
-    job->next = NULL;
-    if (s->job_tail)
-        s->job_tail->next = job;
-    else
-        s->job_head = job;
-    s->job_tail = job;
+    hk_store_job_append(&s->job_head, &s->job_tail, job);
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
 }
@@ -375,15 +370,15 @@ static void after_failure(struct hk_store *s, struct batch *b, int rc)
     exec(s, "ROLLBACK");
     int code = (rc & 0xff) == SQLITE_FULL ? HK_ENOSPC : HK_ESTORE;
     bool fsync_failed = rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_DIR_FSYNC;
+    bool was_unhealthy = atomic_exchange(&s->unhealthy, true);
     if (fsync_failed && !atomic_exchange(&s->failed, true))
         hk_log(HK_LOG_ERROR,
                "fsync of the store's WAL failed: hookd no longer acknowledges events; check "
                "the disk and restart hookd",
                HK_S("path", s->conf.path), HK_S("error", sqlite3_errstr(rc)));
-    else if (!atomic_exchange(&s->unhealthy, true))
+    else if (!was_unhealthy)
         hk_log(HK_LOG_ERROR, "store write failed", HK_S("path", s->conf.path),
                HK_S("error", sqlite3_errstr(rc)), HK_S("effect", describe_failure(rc)));
-    atomic_store(&s->unhealthy, true);
     s->next_due_ms = 0;
     s->backlog = true;
     hk_store_refuse_batch(s, b, code);

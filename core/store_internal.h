@@ -92,6 +92,17 @@ void hk_store_finish_batch(struct hk_store *s, struct batch *b);
 /* After a failed commit: requests are refused with code, the batch's deliveries and
  * outcomes are given back or dropped (the store still has them), jobs are marked failed. */
 void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code);
+/* Appends job to the queue of head and tail (under the queue's lock). */
+static inline void hk_store_job_append(struct hk_store_job **head, struct hk_store_job **tail,
+                                       struct hk_store_job *job)
+{
+    job->next = NULL;
+    if (*tail)
+        (*tail)->next = job;
+    else
+        *head = job;
+    *tail = job;
+}
 /* store_reader.c: the reader thread and its read-only connection. */
 int hk_reader_start(struct hk_store *s);
 void hk_reader_stop(struct hk_store *s);

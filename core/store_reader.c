@@ -83,13 +83,8 @@ void hk_store_run_read_job(struct hk_store *s, struct hk_store_job *job)
         hk_store_run_job(s, job);
         return;
     }
-    job->next = NULL;
     pthread_mutex_lock(&r->mu);
-    if (r->tail)
-        r->tail->next = job;
-    else
-        r->head = job;
-    r->tail = job;
+    hk_store_job_append(&r->head, &r->tail, job);
     pthread_cond_signal(&r->cond);
     pthread_mutex_unlock(&r->mu);
 }

@@ -290,7 +290,7 @@ def test_wal_is_checkpointed_and_stays_bounded(make_hookd):
     def send(k):
         try:
             c = Client(d.port)
-            for i in range(200):  # ~3 pages each: 8 x 200 events pass several checkpoints
+            for i in range(200):  # ~2 pages each: 8 x 200 events pass several checkpoints
                 r = c.exchange(signed_post(body_for("wal-%d-%d" % (k, i), pad=6000)))
                 assert r.status == 200, r.status
         except Exception as e:  # noqa: BLE001 - reported below
@@ -303,7 +303,9 @@ def test_wal_is_checkpointed_and_stays_bounded(make_hookd):
     assert not errors, errors
     db = d.dir / "var" / "hookd.db"
     wal = d.dir / "var" / "hookd.db-wal"
-    checkpoint_bytes = 500 * 4096  # WAL_CHECKPOINT_PAGES in core/store_schema.c
+    checkpoint_bytes = 1000 * 4096  # WAL_CHECKPOINT_PAGES in core/store_schema.c
     assert db.stat().st_size > checkpoint_bytes, "nothing was checkpointed into the database"
-    assert wal.stat().st_size < 4 * checkpoint_bytes  # it would be ~20 MB if never restarted
+    # At most a checkpoint's worth plus the batch that reached it; over 13 MB (two pages or
+    # more for each of the 1,600 events) if the WAL were never restarted.
+    assert wal.stat().st_size < 2 * checkpoint_bytes
     assert len(stored_ids(db)) == 1600
