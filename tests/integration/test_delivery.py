@@ -108,14 +108,18 @@ def test_metrics_count_handler_results(make_hookd, tmp_path):
     body, _ = events()[0]
     Client(d.port).exchange(signed_post(body))
     wait_lines(rec, 1)
+    # The handler's counter moves when its call returns; the delivery turns "done" only
+    # when the store has committed that, a moment later. Wait for every line together.
+    expected = ['hookd_handler_calls_total{instance="rec",result="ok"} 1',
+                'hookd_events_total{source="flagright",outcome="routed"} 1',
+                'hookd_plugin_recorded_total{instance="rec"} 1',
+                'hookd_deliveries{state="done"} 1']
     deadline = time.time() + 10
     text = ""
     while time.time() < deadline:
         text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.admin_port).read().decode()
-        if 'hookd_handler_calls_total{instance="rec",result="ok"} 1' in text:
+        if all(line in text for line in expected):
             break
         time.sleep(0.05)
-    assert 'hookd_handler_calls_total{instance="rec",result="ok"} 1' in text
-    assert 'hookd_events_total{source="flagright",outcome="routed"} 1' in text
-    assert 'hookd_plugin_recorded_total{instance="rec"} 1' in text
-    assert 'hookd_deliveries{state="done"} 1' in text
+    for line in expected:
+        assert line in text
