@@ -6,7 +6,7 @@
 #   DURATION=10s CONNS="32 256" DURABILITY=fsync IO_THREADS=0 bench/store.sh
 # DURABILITY="fsync os off" adds the rows that show what the path costs without the disk's
 # flush (os) and without the disk (off): the ceiling that fsync can only lower.
-# Prints both rows, the ratio, and the store's batch sizes and commit latencies (/metrics).
+# Prints every row, its ratio, and the store's batch sizes and commit latencies (/metrics).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 HARNESS=${HOOKD_BENCH_HARNESS:-$(cd "$HERE/../../shared/bench" 2>/dev/null && pwd || true)}
