@@ -384,47 +384,28 @@ static void after_failure(struct hk_store *s, struct batch *b, int rc)
     hk_store_refuse_batch(s, b, code);
 }
 
-static void sleep_ms(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 static void *writer(void *arg)
 {
     struct hk_store *s = arg;
-    struct batch *b;
+    struct batch b;
     int64_t delay = 0;
     pthread_setname_np(pthread_self(), "hookd-store"); /* for top -H, perf, gdb */
-    for (;;) {
-        /* Allocated before anything is taken: without memory, requests wait in the queue (or
-         * are refused when it is full) instead of being answered from two threads. */
-        if (!(b = malloc(sizeof *b))) {
-            sleep_ms(FAILED_BACKOFF_MS);
-            continue;
-        }
-        if (!take(s, b, delay)) {
-            free(b);
-            break;
-        }
+    while (take(s, &b, delay)) {
         int64_t now = hk_wall_ms();
-        b->started_us = mono_us();
-        int rc = atomic_load(&s->failed) ? SQLITE_IOERR_FSYNC : write_batch(s, b, now);
-        b->push = s->push;
+        b.started_us = mono_us();
+        int rc = atomic_load(&s->failed) ? SQLITE_IOERR_FSYNC : write_batch(s, &b, now);
+        b.push = s->push;
         s->push = NULL;
-        b->forget_recent = s->forget_recent;
+        b.forget_recent = s->forget_recent;
         s->forget_recent = false;
         delay = 0;
         if (rc != SQLITE_OK) {
-            after_failure(s, b, rc);
+            after_failure(s, &b, rc);
             delay = FAILED_BACKOFF_MS;
-            free(b);
         } else {
             if (atomic_exchange(&s->unhealthy, false))
                 hk_log(HK_LOG_INFO, "store writes again", HK_S("path", s->conf.path));
-            hk_store_finish_batch(s, b);
-            free(b);
+            hk_store_finish_batch(s, &b);
         }
         if (now >= s->next_prune_ms)
             hk_store_prune(s, now);

@@ -4,11 +4,11 @@
  * the writer thread inserts it (deduplicating on source and id) together with one delivery
  * per subscribed instance and commits the whole batch; with durability "fsync" the commit
  * fdatasync()s the WAL once for the whole batch (group commit), and only then are the
- * requests answered and the deliveries handed to their lanes. Outcomes of deliveries come back to
- * the writer and are committed in batches too. Retries wait in the store until due; deliveries that
- * do not fit in a lane's queue wait there too ("ready"), so a slow plugin never makes hookd refuse
- * events. After a crash, every delivery not finished is resumed (at least once; plugins see
- * attempt).
+ * requests answered and the deliveries handed to their lanes. Outcomes of deliveries come
+ * back to the writer and are committed in batches too. Retries wait in the store until due;
+ * deliveries that do not fit in a lane's queue wait there too ("ready"), so a slow plugin
+ * never makes hookd refuse events. After a crash, every delivery not finished is resumed (at
+ * least once; plugins see attempt).
  *
  * Tables (readable with the sqlite3 shell; see README):
  *   events(id, source, event_id, type, status routed|unrouted|invalid, invalid_reason,

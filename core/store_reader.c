@@ -70,6 +70,8 @@ int hk_reader_start(struct hk_store *s)
     if ((rc = pthread_create(&r->thread, NULL, reader, s)) != 0) {
         s->reader = NULL;
         sqlite3_close(r->db);
+        pthread_mutex_destroy(&r->mu);
+        pthread_cond_destroy(&r->cond);
         free(r);
         return -rc;
     }
