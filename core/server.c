@@ -15,6 +15,7 @@
 #include "store.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,19 +193,36 @@ static void size_check_pool(unsigned n)
     setenv("UV_THREADPOOL_SIZE", v, 1);
 }
 
+/* SIGHUP, SIGTERM and SIGINT are blocked from the first line of hk_server_run, before any
+ * thread exists, so every thread inherits the block and none dies of a signal's default
+ * action while hookd starts. Once the handlers are in place and every thread is created, the
+ * control thread alone unblocks them: a signal that came during start-up is delivered then,
+ * and acted on as soon as the control loop runs (a SIGHUP reloads, a SIGTERM stops). */
+static void hold_signals(int how)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(how, &set, NULL);
+}
+
 static int start(struct hk_server *s)
 {
     const struct hk_conf *c = s->gen->conf;
     size_check_pool(c->check_threads);
     int rc = create_io(s, c->io_threads, c->admin_address != NULL);
     if (rc == 0)
-        rc = hk_server_open_listeners(s);
-    if (rc == 0)
         rc = start_signals(s);
+    if (rc == 0)
+        rc = hk_server_open_listeners(s);
     if (rc == 0)
         rc = start_timers(s);
     for (unsigned i = 0; rc == 0 && i < s->nio_all; i++)
         rc = uv_thread_create(&s->io[i]->thread, io_main, s->io[i]);
+    if (rc == 0)
+        hold_signals(SIG_UNBLOCK);
     return rc;
 }
 
@@ -288,6 +306,7 @@ int hk_server_run(const char *confdir)
 {
     struct hk_server s;
     memset(&s, 0, sizeof s);
+    hold_signals(SIG_BLOCK);
     struct hk_conf *conf = load_conf(confdir);
     if (!conf || hk_runtime_dir_create() != 0)
         return 1;
