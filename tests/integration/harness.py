@@ -41,6 +41,27 @@ def wait_for(cond, limit=30, what="condition"):
     raise AssertionError("timed out waiting for " + what)
 
 
+def free_port():
+    """A port nobody listens on now, for a listener whose port a test must know before hookd
+    logs it (or that must stay the same across restarts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def connect_at_once(port, proc=None, limit=30):
+    """Connects to port in a tight loop; returns as soon as a connection succeeds. Fails at
+    once if proc (a hookd that is starting) exits first."""
+    deadline = time.time() + limit  # a bound on waiting, not a speed requirement
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert proc is None or proc.poll() is None, "hookd exited before it listened"
+    raise AssertionError("nothing accepted a connection on port %d" % port)
+
+
 def db_rows(db, sql, *args):
     """Rows of a query on a store file, opened read-only (hookd may be writing it)."""
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)

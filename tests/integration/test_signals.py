@@ -3,33 +3,10 @@ accepts a connection (as a `systemctl reload` or a log rotation's `kill -HUP` ri
 start would) keeps its meaning -- the SIGHUP reloads once hookd serves, the SIGTERM stops it
 cleanly -- and never kills hookd by the signal's default action."""
 import signal
-import socket
-import time
 
-from harness import base_config, wait_for
+from harness import base_config, connect_at_once, free_port, wait_for
 
 ROUNDS = 15
-
-
-def free_port():
-    """A port nobody listens on now, for a listener whose port the test must know before
-    hookd logs it."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def connect_at_once(d, port, limit=30):
-    """Connects to port in a tight loop from the moment hookd is started; returns as soon as a
-    connection succeeds."""
-    deadline = time.time() + limit  # a bound on waiting, not a speed requirement
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            assert d.proc.poll() is None, "hookd exited before it listened:\n" + d.log()
-    raise AssertionError("hookd never accepted a connection:\n" + d.log())
 
 
 def early_hookd(make_hookd, n):
@@ -38,7 +15,7 @@ def early_hookd(make_hookd, n):
                        log={"level": "info", "access": False})
     d = make_hookd(conf, start=False, sub="r%d" % n)
     d.start(wait=False)
-    connect_at_once(d, port)
+    connect_at_once(port, d.proc)
     return d
 
 
