@@ -14,7 +14,7 @@ target_include_directories(hk_mbedtls INTERFACE ${MBEDTLS_INCLUDE_DIR})
 target_link_libraries(hk_mbedtls INTERFACE ${MBEDTLS_LIB} ${MBEDX509_LIB} ${MBEDCRYPTO_LIB})
 
 # Debian's node-llhttp ships llhttp 8.1.0 as C sources. They are compiled into hookd with
-# their own (quiet) flags and strict mode; core/http_strict.c adds the checks this version
+# their own (quiet) flags and strict mode; core/net/http.c adds the checks this version
 # lacks.
 set(LLHTTP_SRC_DIR /usr/share/llhttp CACHE PATH "llhttp C sources (Debian node-llhttp)")
 set(LLHTTP_INCLUDE_DIR /usr/share/include/llhttp CACHE PATH "llhttp.h (Debian node-llhttp)")

@@ -1,7 +1,7 @@
 /* feed.c -- hookd-plugin-run: turning JSON lines into deliveries. */
 #include "plugin_run.h"
 
-#include "err.h"
+#include "base/err.h"
 
 #include <jansson.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /* main.c -- hookd-plugin-run: options, loading the instance, exit status. */
 #include "plugin_run.h"
 
-#include "conf_instance.h"
-#include "err.h"
-#include "errmsg.h"
-#include "log.h"
-#include "runtime_dir.h"
+#include "base/err.h"
+#include "base/errmsg.h"
+#include "base/log.h"
+#include "conf/conf_instance.h"
+#include "daemon/runtime_dir.h"
 
 #include <getopt.h>
 #include <limits.h>

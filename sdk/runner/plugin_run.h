@@ -6,8 +6,8 @@
 #ifndef PR_PLUGIN_RUN_H
 #define PR_PLUGIN_RUN_H
 
-#include "header.h"
-#include "instance.h"
+#include "base/header.h"
+#include "plugin/instance.h"
 
 #include <stdio.h>
 

@@ -3,9 +3,9 @@
  * The input, split at newlines, is a list of X-Forwarded-For headers behind a trusted peer.
  * The client found must never be a trusted address unless every entry was trusted, and the
  * parse/format round trip of any accepted address must be stable. */
-#include "addr.h"
-#include "err.h"
-#include "jconf.h"
+#include "base/addr.h"
+#include "base/err.h"
+#include "base/jconf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

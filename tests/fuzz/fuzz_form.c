@@ -1,7 +1,7 @@
 /* fuzz_form.c -- libFuzzer target for hk_form_find: the first byte picks a field name, the
  * rest is the body. A found value must fit the buffer, be NUL-terminated and hold no NUL. */
-#include "err.h"
-#include "form.h"
+#include "base/err.h"
+#include "base/form.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* fuzz_http.c -- the request parser on arbitrary bytes. The input is parsed whole and again
  * split in two at a position taken from the input: the sequence of events, statuses, paths,
  * header counts and body lengths must be the same, since TCP may cut a request anywhere. */
-#include "http.h"
+#include "net/http.h"
 
 #include <stdint.h>
 #include <stdlib.h>

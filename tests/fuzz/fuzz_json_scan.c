@@ -1,10 +1,10 @@
-/* fuzz_json_scan.c -- libFuzzer target for core/json_scan.c.
+/* fuzz_json_scan.c -- libFuzzer target for core/base/json_scan.c.
  *
  * hk_json_scan must accept exactly what jansson's json_loadb(p, n, 0, &e) accepts; on an
  * accepted input, every pointer must find what it names in jansson's tree (same kind, and a
  * span that parses back to an equal value), every string found must decode to jansson's
  * string, and every integer found to jansson's integer. Any disagreement aborts. */
-#include "json_scan.h"
+#include "base/json_scan.h"
 
 #include <jansson.h>
 #include <stdint.h>

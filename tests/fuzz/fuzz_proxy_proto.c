@@ -3,8 +3,8 @@
  * Besides memory errors it checks the parser's promises: an accepted header lies within the
  * input and the accepted maximum, every shorter prefix of it asks for more, and "need more"
  * is only ever said while a header could still fit. */
-#include "err.h"
-#include "proxy_proto.h"
+#include "base/err.h"
+#include "net/proxy_proto.h"
 
 #include <stdlib.h>
 

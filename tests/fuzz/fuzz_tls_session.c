@@ -7,10 +7,10 @@
  * the parsers of those extensions and messages are reachable. The session's promises are
  * checked besides memory safety: plaintext never exceeds the buffer, a failed session stays
  * failed, and a session that has not completed its handshake never sends plaintext. */
-#include "buf.h"
-#include "err.h"
-#include "tls.h"
-#include "tls_session.h"
+#include "base/buf.h"
+#include "base/err.h"
+#include "net/tls.h"
+#include "net/tls_session.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>

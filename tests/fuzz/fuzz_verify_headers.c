@@ -4,10 +4,10 @@
  * The input is split at NUL bytes: the first piece is the body, each further piece is a
  * header whose first byte picks its name among those the schemes read. Every check must
  * return 0, HK_EAUTH or HK_ESTALE, and never touch memory it was not given. */
-#include "err.h"
-#include "jconf.h"
-#include "verify.h"
-#include "verify_schemes.h"
+#include "base/err.h"
+#include "base/jconf.h"
+#include "verify/verify.h"
+#include "verify/verify_schemes.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -35,7 +35,7 @@ int tu_random(void *ctx, unsigned char *out, size_t n);
  * dir/NAME.key (unencrypted, 0600): test keys are made at test time, never committed. */
 void tu_make_cert(const char *dir, const char *name, const struct tu_cert *c);
 
-#include "jconf.h"
+#include "base/jconf.h"
 
 /* A configuration document made for a test: {"<key>": <value>} in a temporary hookd.json. */
 struct tu_doc {

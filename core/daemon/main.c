@@ -1,0 +1,56 @@
+/* main.c -- hookd's command line. */
+#include "ops/cli.h"
+#include "daemon/server.h"
+#include "daemon/version.h"
+
+#include <hookd/plugin.h>
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: hookd -c DIR        run with DIR/hookd.json and DIR/plugins.d\n"
+               "       hookd -t -c DIR     check the configuration and plugins, then exit\n"
+               "       hookd --version     print the version\n"
+               "       hookd dlq|reload|status ...   operator commands (hookd dlq --help)\n");
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"version", no_argument, NULL, 'V'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {"test", no_argument, NULL, 't'},
+                                             {NULL, 0, NULL, 0}};
+    const char *dir = NULL;
+    int check = 0, opt;
+    if (argc > 1 && hk_cli_is_command(argv[1]))
+        return hk_cli_main(argc, argv);
+    while ((opt = getopt_long(argc, argv, "c:th", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'V':
+            printf("hookd %s (plugin ABI %u.%u)\n", HOOKD_VERSION, HOOKD_PLUGIN_ABI_MAJOR,
+                   HOOKD_PLUGIN_ABI_MINOR);
+            return 0;
+        case 'c':
+            dir = optarg;
+            break;
+        case 't':
+            check = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!dir || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    return check ? hk_server_check(dir) : hk_server_run(dir);
+}

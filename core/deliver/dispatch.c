@@ -1,0 +1,135 @@
+/* dispatch.c -- lanes by instance name, following generations. */
+#include "deliver/dispatch.h"
+
+#include "base/err.h"
+#include "base/log.h"
+#include "plugin/instance.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int hk_dispatch_init(struct hk_dispatch *d, struct hk_store *store)
+{
+    memset(d, 0, sizeof *d);
+    d->store = store;
+    return -pthread_mutex_init(&d->mu, NULL);
+}
+
+static struct hk_lane *find_locked(struct hk_dispatch *d, const char *name)
+{
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->lanes[i]->name, name) == 0)
+            return d->lanes[i];
+    return NULL;
+}
+
+struct hk_lane *hk_dispatch_find(struct hk_dispatch *d, const char *name)
+{
+    pthread_mutex_lock(&d->mu);
+    struct hk_lane *l = find_locked(d, name);
+    pthread_mutex_unlock(&d->mu);
+    return l;
+}
+
+static struct hk_lane *find_or_add(struct hk_dispatch *d, const char *name)
+{
+    pthread_mutex_lock(&d->mu);
+    struct hk_lane *l = find_locked(d, name);
+    if (!l && d->n == d->cap) {
+        size_t cap = d->cap ? 2 * d->cap : 16;
+        struct hk_lane **v = realloc(d->lanes, cap * sizeof *v);
+        if (v) {
+            d->lanes = v;
+            d->cap = cap;
+        }
+    }
+    if (!l && d->n < d->cap && (l = hk_lane_create(name, d->store)))
+        d->lanes[d->n++] = l;
+    pthread_mutex_unlock(&d->mu);
+    return l;
+}
+
+/* Deliveries a detached lane had queued go back to the store as dead letters. */
+static void dead_letter(struct hk_dispatch *d, struct hk_delivery *list, const char *name)
+{
+    while (list) {
+        struct hk_delivery *next = list->next;
+        list->result = HOOKD_PERMANENT;
+        hk_lane_removed_error(name, list->error, sizeof list->error);
+        hk_store_complete(d->store, list);
+        list = next;
+    }
+}
+
+static bool in_gen(const struct hk_gen *gen, const char *name)
+{
+    for (size_t i = 0; i < gen->ninstances; i++)
+        if (strcmp(gen->instances[i]->conf->name, name) == 0)
+            return true;
+    return false;
+}
+
+int hk_dispatch_reserve(struct hk_dispatch *d, const struct hk_gen *gen)
+{
+    for (size_t i = 0; i < gen->ninstances; i++)
+        if (!find_or_add(d, gen->instances[i]->conf->name))
+            return HK_ENOMEM;
+    return 0;
+}
+
+int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen)
+{
+    int rc = hk_dispatch_reserve(d, gen);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < gen->ninstances; i++) {
+        struct hk_instance *inst = gen->instances[i];
+        hk_lane_attach(hk_dispatch_find(d, inst->conf->name), inst, gen);
+    }
+    pthread_mutex_lock(&d->mu);
+    size_t n = d->n;
+    pthread_mutex_unlock(&d->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct hk_lane *l = d->lanes[i]; /* lanes are only appended, by this thread */
+        if (l->inst && !in_gen(gen, l->name)) {
+            hk_log(HK_LOG_INFO, "instance removed", HK_S("instance", l->name));
+            dead_letter(d, hk_lane_attach(l, NULL, NULL), l->name);
+            hk_store_instance_removed(d->store, l->name, gen->reaper);
+        }
+    }
+    return 0;
+}
+
+void hk_dispatch_watchdog(struct hk_dispatch *d)
+{
+    int64_t now = hk_mono_ms();
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->n; i++)
+        hk_lane_watchdog(d->lanes[i], now);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void hk_dispatch_stop(struct hk_dispatch *d, int64_t timeout_ms)
+{
+    int64_t deadline = hk_wall_ms() + timeout_ms;
+    for (size_t i = 0; i < d->n; i++) {
+        struct hk_delivery *left = hk_lane_stop(d->lanes[i], deadline, &d->abandoned);
+        while (left) {
+            struct hk_delivery *next = left->next;
+            hk_delivery_free(left);
+            left = next;
+        }
+    }
+}
+
+void hk_dispatch_free(struct hk_dispatch *d)
+{
+    if (d->abandoned)
+        return; /* a worker may still touch its lane: the process is exiting anyway */
+    for (size_t i = 0; i < d->n; i++)
+        hk_lane_free(d->lanes[i]);
+    free(d->lanes);
+    pthread_mutex_destroy(&d->mu);
+}

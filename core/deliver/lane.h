@@ -1,0 +1,109 @@
+/* lane.h -- dispatch: one lane per plugin instance name, with its own bounded queue and its
+ * own worker threads, so a slow or stuck plugin only ever fills its own lane.
+ *
+ * Lanes outlive generations: a reload points a lane at the instance of the same name in the
+ * new generation, so queued and pending deliveries follow the name. A worker takes a
+ * reference on the generation of the instance it calls, so a reload never finalises an
+ * instance while one of its handle() calls runs. Lanes are not libuv's thread pool: a
+ * plugin that blocks holds its own threads only. */
+#ifndef HK_LANE_H
+#define HK_LANE_H
+
+#include "conf/conf.h"
+#include "deliver/gen.h"
+#include "event/event.h"
+
+#include <hookd/plugin.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define HK_LANE_THREADS_MAX 256
+#define HK_ERROR_TEXT_MAX   512
+
+struct hk_lane;
+struct hk_store;
+
+/* One event to be handed to one instance. Owned by whoever holds it: the store while it is
+ * built, the lane while queued, the worker while it runs, the store again for the outcome. */
+struct hk_delivery {
+    struct hk_delivery *next;
+    int64_t rowid;           /* deliveries.id in the store */
+    struct hk_event_rec *ev; /* one reference */
+    uint32_t attempt;        /* 1 for the first delivery */
+    struct hk_lane *lane;
+    hookd_result result;           /* set by the worker */
+    char error[HK_ERROR_TEXT_MAX]; /* the plugin's last error while handling, or ours */
+};
+
+struct hk_lane_slot {
+    pthread_t thread;
+    bool alive;                 /* thread started and not joined yet */
+    bool exited;                /* the thread has returned (joinable) */
+    _Atomic int64_t started_ms; /* CLOCK_MONOTONIC ms of the handle() call running, or 0 */
+    _Atomic int64_t rowid;      /* the delivery it runs */
+    int64_t warned_for;         /* started_ms of the call already reported (watchdog only) */
+};
+
+struct hk_lane {
+    char *name;             /* owned; the instance name */
+    struct hk_store *store; /* where outcomes go */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct hk_delivery *head, *tail; /* queued, FIFO */
+    uint32_t depth;
+    uint32_t running;
+    uint32_t capacity;          /* the instance's queue_max */
+    uint32_t want_threads;      /* the instance's concurrency; 0 when removed */
+    struct hk_instance *inst;   /* current instance, NULL once removed from the config */
+    struct hk_gen *gen;         /* one reference, keeping inst alive */
+    struct hk_retry_conf retry; /* copied from the current instance's conf (store reads it) */
+    int64_t timeout_ms;
+    bool stopping;
+    bool backlog;        /* store-owned: deliveries of this lane wait in the store */
+    atomic_uint planned; /* pushes the store promised and has not made yet (committed rows
+                          * waiting for their sync); counted against the queue's room */
+    struct hk_lane_slot slots[HK_LANE_THREADS_MAX];
+    _Atomic uint64_t handled[3]; /* outcomes by hookd_result */
+    _Atomic uint64_t overruns;
+};
+
+/* Makes an empty lane with no instance. NULL when out of memory. */
+struct hk_lane *hk_lane_create(const char *name, struct hk_store *store);
+/* Points the lane at inst (taking a reference on gen), or detaches it when inst is NULL;
+ * starts or retires workers to match the instance's concurrency. Control thread. Returns the
+ * deliveries that were queued when the lane was detached (the caller dead-letters them). */
+struct hk_delivery *hk_lane_attach(struct hk_lane *l, struct hk_instance *inst, struct hk_gen *gen);
+/* Queues d, which the store planned for (room was counted, see planned): the capacity is
+ * not checked again, only that the lane is still attached. Any thread. */
+bool hk_lane_push_planned(struct hk_lane *l, struct hk_delivery *d);
+/* True while the lane has an instance (not removed by a reload). Any thread. */
+bool hk_lane_attached(struct hk_lane *l);
+/* How many more deliveries fit now. Any thread. */
+uint32_t hk_lane_room(struct hk_lane *l);
+/* Stops the workers after the calls in progress return and joins them, waiting until
+ * deadline_wall_ms at most: a worker still inside handle() then is left running and
+ * *abandoned is set (the lane must not be freed). Returns what was still queued (the store
+ * has those as running and resumes them at the next start). */
+struct hk_delivery *hk_lane_stop(struct hk_lane *l, int64_t deadline_wall_ms, bool *abandoned);
+/* Frees a stopped lane. */
+void hk_lane_free(struct hk_lane *l);
+/* Logs and counts handle() calls running longer than the instance's timeout_ms (a thread
+ * cannot be killed: the slot stays busy until the call returns). Any thread. */
+void hk_lane_watchdog(struct hk_lane *l, int64_t now_ms);
+/* Frees a delivery and its event reference. */
+void hk_delivery_free(struct hk_delivery *d);
+/* Writes the last_error of a delivery whose instance a reload removed: one wording for the
+ * store, the dispatcher and the operator's queries. */
+void hk_lane_removed_error(const char *instance, char *out, size_t cap);
+/* While a worker runs handle(), the host API's log() copies each ERROR or WARN message here
+ * (HK_ERROR_TEXT_MAX bytes), so the outcome of the delivery can say why. NULL otherwise. */
+extern _Thread_local char *hk_handle_error;
+
+/* CLOCK_MONOTONIC in ms. */
+int64_t hk_mono_ms(void);
+/* CLOCK_REALTIME in ms. */
+int64_t hk_wall_ms(void);
+
+#endif

@@ -1,0 +1,296 @@
+/* ingress.c -- the request path for sources.
+ *
+ * Head: path -> source (404), method (405), client address and allowlist (403), content
+ * type (415), framing (411) -- all before a body byte is read. Body: signature on the raw
+ * bytes (401), then the envelope (both in ingress_check.c), then the answer. */
+#include "ingress/ingress.h"
+
+#include "ingress/ingress_check.h"
+
+#include "base/buf.h"
+#include "base/err.h"
+#include "base/json_write.h"
+#include "base/log.h"
+#include "daemon/server.h"
+#include "deliver/lane.h"
+#include "event/envelope.h"
+#include "net/response.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static bool refuse(struct hk_conn *c, int status, const char *extra_headers)
+{
+    struct hk_response r = {.status = status, .extra_headers = extra_headers, .close = true};
+    hk_response_error_body(&r);
+    hk_conn_respond(c, &r);
+    return false;
+}
+
+static bool client_allowed(struct hk_conn *c, const struct hk_source *s,
+                           const struct hk_request *req, int *status)
+{
+    struct hk_addr client;
+    char text[HK_ADDR_STRLEN];
+    if (hk_client_addr(&c->peer, s->trusted_proxies, req->headers, req->nheaders, &client)) {
+        *status = 400;
+        return false;
+    }
+    if (!s->allow || hk_ipset_contains(s->allow, &client))
+        return true;
+    hk_addr_format(&client, text, sizeof text);
+    hk_log(HK_LOG_WARN, "address not allowed", HK_S("source", s->name), HK_S("client", text),
+           HK_S("peer", c->peer_text));
+    *status = 403;
+    return false;
+}
+
+/* A source with "require_client_cert" only takes requests whose TLS connection came with a
+ * client certificate that verified (and, with "client_subjects", one of those). */
+static bool client_cert_allowed(const struct hk_conn *c, const struct hk_source *s)
+{
+    const char *subject = hk_conn_client_subject(c);
+    if (!s->require_client_cert || (subject && hk_source_accepts_subject(s, subject)))
+        return true;
+    if (subject)
+        hk_log(HK_LOG_WARN, "client certificate not allowed for this source",
+               HK_S("source", s->name), HK_S("client_cert", subject), HK_S("peer", c->peer_text),
+               HK_S("fix", "add the subject to the source's \"client_subjects\""));
+    else
+        hk_log(HK_LOG_WARN, "request without a verified client certificate refused",
+               HK_S("source", s->name), HK_S("peer", c->peer_text),
+               HK_S("tls", c->tls ? "yes" : "no"));
+    return false;
+}
+
+static bool ingress_head(struct hk_conn *c, struct hk_request *req)
+{
+    const struct hk_source *s = hk_conf_source_by_path(c->gen->conf, req->path, req->path_len);
+    int status = 0;
+    if (!s)
+        return refuse(c, 404, NULL);
+    c->log_source = s->name;
+    if (req->method != HTTP_POST)
+        return refuse(c, 405, "Allow: POST\r\n");
+    if (!client_allowed(c, s, req, &status))
+        return refuse(c, status, NULL);
+    if (!client_cert_allowed(c, s))
+        return refuse(c, 403, NULL);
+    const struct hk_header *ct = hk_header_find(req->headers, req->nheaders, "content-type");
+    if (!ct || !hk_source_accepts(s, ct->value, ct->value_len))
+        return refuse(c, 415, NULL);
+    if (!req->has_length && !req->chunked)
+        return refuse(c, 411, NULL);
+    c->handler_data = s;
+    return true;
+}
+
+static bool is_json(const struct hk_request *req)
+{
+    const struct hk_header *ct = hk_header_find(req->headers, req->nheaders, "content-type");
+    size_t n = 0;
+    while (n < ct->value_len && ct->value[n] != ';' && ct->value[n] != ' ')
+        n++;
+    return hk_span_ieq(ct->value, n, "application/json") ||
+           (n >= 5 && hk_span_ieq(ct->value + n - 5, 5, "+json"));
+}
+
+static void answer(struct hk_conn *c, int status, const char *what, const struct hk_event_rec *e,
+                   int retry_after)
+{
+    struct hk_buf *b = &c->io->scratch;
+    char extra[48] = "";
+    b->len = 0;
+    hk_buf_printf(b, "{\"status\":\"%s\"", what);
+    if (e && e->id[0]) {
+        hk_buf_puts(b, ",\"id\":");
+        hk_json_put_string(b, e->id, strlen(e->id));
+    }
+    hk_buf_puts(b, "}");
+    if (retry_after)
+        snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry_after);
+    struct hk_response r = {.status = status,
+                            .body = (const char *)b->data,
+                            .body_len = b->len,
+                            .extra_headers = retry_after ? extra : NULL};
+    hk_conn_respond(c, &r);
+}
+
+static const char *outcome_name(const struct hk_ingest *op)
+{
+    if (op->result == HK_EEXIST)
+        return "duplicate";
+    if (op->result)
+        return "refused";
+    return hk_event_status_name(op->ev->status);
+}
+
+static void log_outcome(struct hk_io *io, const struct hk_ingest *op)
+{
+    const struct hk_event_rec *e = op->ev;
+    hk_counter_add(&io->counters, HK_COUNT_EVENTS, e->source, outcome_name(op), 1);
+    if (op->result == HK_EEXIST)
+        hk_log(HK_LOG_DEBUG, "duplicate event absorbed", HK_S("source", e->source),
+               HK_S("id", e->id));
+    else if (op->result)
+        hk_log(HK_LOG_WARN, "event refused with 503: not stored", HK_S("source", e->source),
+               HK_S("id", e->id), HK_S("error", hk_strerror(op->result)));
+    else if (e->status == HK_EVENT_INVALID)
+        hk_log(HK_LOG_WARN, "invalid event accepted", HK_S("source", e->source),
+               HK_S("reason", e->invalid_reason), HK_S("id", e->id));
+    else
+        hk_log(HK_LOG_DEBUG, "event accepted", HK_S("source", e->source), HK_S("id", e->id),
+               HK_S("type", e->type), HK_S("status", hk_event_status_name(e->status)),
+               HK_I("deliveries", (int64_t)op->ntargets));
+}
+
+static void free_ingest(struct hk_ingest *op)
+{
+    hk_event_release(op->ev);
+    hk_gen_release(op->gen);
+    free(op);
+}
+
+/* The store's answer, on the connection's loop: only now is the sender answered. */
+static void ingest_done(struct hk_task *t)
+{
+    struct hk_ingest *op = (struct hk_ingest *)t;
+    struct hk_conn *c = op->user;
+    log_outcome(c->io, op);
+    if (op->result == 0)
+        answer(op->user, 200, "accepted", op->ev, 0);
+    else if (op->result == HK_EEXIST)
+        answer(op->user, 200, "duplicate", op->ev, 0);
+    else
+        answer(op->user, 503, "unavailable", NULL, hk_store_retry_after(op->result));
+    free_ingest(op);
+}
+
+static struct hk_ingest *make_ingest(struct hk_conn *c, const struct hk_source *s,
+                                     struct hk_request *req, const struct hk_envelope *env)
+{
+    const char *names[HK_ROUTE_MAX];
+    size_t n = env->valid ? hk_gen_route(c->gen, env->type, s->name, names) : 0;
+    struct hk_ingest *op = calloc(1, sizeof *op + n * sizeof op->targets[0]);
+    if (!op)
+        return NULL;
+    size_t len = req->body.len;
+    op->ev = hk_event_create(s->name, env, hk_buf_steal(&req->body), len, req->headers,
+                             req->nheaders, hk_wall_ms());
+    if (!op->ev) {
+        free(op);
+        return NULL;
+    }
+    if (env->valid && n == 0)
+        op->ev->status = HK_EVENT_UNROUTED;
+    memcpy(op->targets, names, n * sizeof names[0]);
+    op->ntargets = n;
+    op->gen = hk_gen_acquire(c->gen);
+    op->user = c;
+    op->reply_to = &c->io->tasks;
+    op->task.run = ingest_done;
+    return op;
+}
+
+/* A duplicate of an event committed lately is answered here: it is durable already, and
+ * a retry storm then never reaches the writer. */
+static bool answered_as_duplicate(struct hk_conn *c, const struct hk_source *s,
+                                  const struct hk_envelope *env, struct hk_recent_key *key)
+{
+    if (!env->valid)
+        return false;
+    hk_recent_key(s->name, env->id, key);
+    if (!hk_store_seen(c->io->server->store, key, hk_wall_ms()))
+        return false;
+    hk_counter_add(&c->io->counters, HK_COUNT_EVENTS, s->name, "duplicate", 1);
+    hk_log(HK_LOG_DEBUG, "duplicate event absorbed", HK_S("source", s->name),
+           HK_SN("id", env->id, env->id_len));
+    struct hk_event_rec e = {0};
+    memcpy(e.id, env->id, env->id_len + 1);
+    answer(c, 200, "duplicate", &e, 0);
+    return true;
+}
+
+/* Hands a verified request to the store; the answer comes from ingest_done. */
+static void submit(struct hk_conn *c, const struct hk_source *s, struct hk_request *req,
+                   const struct hk_envelope *env)
+{
+    struct hk_recent_key key = {0};
+    if (answered_as_duplicate(c, s, env, &key))
+        return;
+    struct hk_ingest *op = make_ingest(c, s, req, env);
+    if (op)
+        op->key = key;
+    int rc = op ? hk_store_submit(c->io->server->store, op) : HK_ENOMEM;
+    if (rc == 0)
+        return;
+    hk_log(HK_LOG_WARN, "event refused with 503: not stored", HK_S("source", s->name),
+           HK_SN("id", env->id, env->id_len), HK_S("error", hk_strerror(rc)));
+    if (op)
+        free_ingest(op);
+    answer(c, 503, "unavailable", NULL, hk_store_retry_after(rc));
+}
+
+/* A sender's own handshake (Slack's url_verification) is answered by its scheme: it is not
+ * an event, so nothing is stored or delivered. A handshake carries no event id, so only
+ * bodies that are not valid events are looked at: events pay nothing for it. */
+static bool answered_handshake(struct hk_conn *c, const struct hk_source *s,
+                               const struct hk_request *req, const struct hk_envelope *env)
+{
+    const struct hk_scheme *scheme = s->verifier->scheme;
+    struct hk_buf *b = &c->io->scratch;
+    b->len = 0;
+    if (env->valid || !scheme->handshake || !is_json(req) ||
+        !scheme->handshake(req->body.data, req->body.len, b))
+        return false;
+    hk_counter_add(&c->io->counters, HK_COUNT_EVENTS, s->name, "handshake", 1);
+    hk_log(HK_LOG_INFO, "sender handshake answered, nothing stored", HK_S("source", s->name),
+           HK_S("scheme", scheme->name));
+    struct hk_response r = {.status = 200, .body = (const char *)b->data, .body_len = b->len};
+    hk_conn_respond(c, &r);
+    return true;
+}
+
+static void checked(struct hk_check *k)
+{
+    struct hk_conn *c = k->c;
+    const struct hk_source *s = k->s;
+    if (c->phase == HK_CONN_CLOSED) {
+        /* The client left while a pool thread checked its body: nothing is stored, so nothing
+         * is acknowledged; answering a closed connection only releases the request. */
+        struct hk_response r = {.status = 503};
+        hk_conn_respond(c, &r);
+        return;
+    }
+    if (k->verify_rc == HK_EAUTH || k->verify_rc == HK_ESTALE) {
+        hk_log(HK_LOG_WARN, "signature rejected", HK_S("source", s->name),
+               HK_S("peer", c->peer_text),
+               HK_S("reason", k->verify_rc == HK_ESTALE ? "timestamp outside the tolerance"
+                                                        : "missing or wrong signature"));
+        struct hk_response r = {.status = 401};
+        hk_response_error_body(&r);
+        hk_conn_respond(c, &r);
+        return;
+    }
+    if (k->verify_rc) { /* could not be checked (no memory): the sender will retry */
+        hk_log(HK_LOG_WARN, "request refused with 503: signature not checked",
+               HK_S("source", s->name), HK_S("error", hk_strerror(k->verify_rc)));
+        answer(c, 503, "unavailable", NULL, 1);
+        return;
+    }
+    if (answered_handshake(c, s, k->req, &k->env))
+        return;
+    submit(c, s, k->req, &k->env);
+}
+
+static void ingress_request(struct hk_conn *c, struct hk_request *req)
+{
+    hk_check_request(c, c->handler_data, req, is_json(req), checked);
+}
+
+const struct hk_conn_handler hk_ingress_handler = {
+    .on_head = ingress_head,
+    .on_request = ingress_request,
+};

@@ -1,0 +1,77 @@
+/* io.h -- I/O threads: one libuv loop each, accepting and serving connections.
+ *
+ * Every I/O thread has its own listening socket per listener address, all bound with
+ * SO_REUSEPORT so the kernel spreads connections across them. A thread only touches its own
+ * connections; other threads talk to it by posting tasks (task.h). */
+#ifndef HK_IO_H
+#define HK_IO_H
+
+#include "base/buf.h"
+#include "base/counters.h"
+#include "base/task.h"
+#include "deliver/gen.h"
+#include "net/tls_session.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#define HK_READ_BUF 65536
+#define HK_IO_MAX   65 /* I/O threads (io_threads is at most 64) plus the admin thread */
+
+struct hk_server;
+struct hk_conn;
+struct hk_conn_handler;
+
+struct hk_listener {
+    uv_tcp_t tcp; /* tcp.data is the listener */
+    struct hk_io *io;
+    char *address; /* owned; with ordinal, the key that ties it to the configuration */
+    unsigned ordinal;
+    bool admin; /* the admin listener: its settings are fixed, not looked up in "listen" */
+    const struct hk_conn_handler *handler;
+    bool closing;
+    struct hk_listener *next;
+};
+
+struct hk_io {
+    uv_loop_t loop;
+    uv_thread_t thread;
+    struct hk_server *server;
+    unsigned index;
+    struct hk_task_queue tasks;
+    struct hk_task done; /* posted to the control loop when this loop has ended */
+    struct hk_gen *gen;  /* this loop's reference to the current generation */
+    struct hk_listener *listeners;
+    struct hk_conn *conns; /* every open connection, for draining */
+    size_t nconns;         /* open connections */
+    size_t nalive;         /* allocated ones: closed ones may still await an answer */
+    bool stopping;
+    bool finished;
+    uv_timer_t stop_timer;
+    struct hk_buf scratch;              /* reusable buffer for building answers on this thread */
+    struct hk_counters counters;        /* written by this thread only, read by /metrics */
+    char date[40];                      /* cached "Date" header value */
+    uint64_t date_at;                   /* uv_now when date was formatted */
+    uint8_t readbuf[HK_READ_BUF];       /* one read at a time per loop, shared by its connections */
+    uint8_t plainbuf[HK_TLS_PLAIN_MAX]; /* one decrypted TLS record at a time, likewise */
+};
+
+/* Opens a listening socket for addr with SO_REUSEPORT (and IPV6_V6ONLY for IPv6). Returns
+ * the fd, or a negated errno. Any thread. */
+int hk_listen_socket(const struct sockaddr *sa, socklen_t len);
+/* Adopts fd as a listener of lc on io's loop (before the loop runs, or on its thread).
+ * Ownership of fd passes to io, also on error; lc's address and settings are copied. */
+int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
+                       const struct hk_conn_handler *handler);
+/* Closes the listener of that address, if any (io thread only). */
+void hk_io_close_listener(struct hk_io *io, const char *address);
+/* Stops accepting, lets in-flight requests finish (bounded by timeout_ms), closes idle
+ * connections; the loop then ends by itself (io thread only). */
+void hk_io_stop(struct hk_io *io, uint64_t timeout_ms);
+/* Called by conn.c when a connection's memory is gone; a stopping loop ends after the last. */
+void hk_io_conn_gone(struct hk_io *io);
+/* The Date header value for now (io thread only). */
+const char *hk_io_date(struct hk_io *io);
+
+#endif

@@ -1,0 +1,183 @@
+/* admin.c -- the admin API (see admin.h); runs on the admin I/O thread. */
+#include "ops/admin.h"
+
+#include "base/err.h"
+#include "base/log.h"
+#include "daemon/reload.h"
+#include "daemon/server.h"
+#include "deliver/lane.h"
+#include "net/response.h"
+#include "ops/dlq.h"
+#include "ops/metrics.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void reply(struct hk_conn *c, int status, const char *ctype, const char *body, size_t n)
+{
+    struct hk_response r = {.status = status, .body = body, .body_len = n, .content_type = ctype};
+    hk_conn_respond(c, &r);
+}
+
+static void reply_json(struct hk_conn *c, int status, json_t *j)
+{
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    if (text)
+        reply(c, status, "application/json", text, strlen(text));
+    else
+        reply(c, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
+    free(text);
+    json_decref(j);
+}
+
+static void reply_error(struct hk_conn *c, int status, const char *message)
+{
+    reply_json(c, status, json_pack("{s:s}", "error", message));
+}
+
+static bool is(const struct hk_request *req, int method, const char *path)
+{
+    return req->method == method && hk_span_ieq(req->path, req->path_len, path);
+}
+
+static const char *query_of(const struct hk_request *req, size_t *n)
+{
+    if (req->target_len <= req->path_len) {
+        *n = 0;
+        return "";
+    }
+    *n = req->target_len - req->path_len - 1; /* after the '?' */
+    return req->path + req->path_len + 1;
+}
+
+/* ---- metrics: store counts come from a store job ---- */
+
+static void metrics_done(struct hk_dlq_job *j)
+{
+    struct hk_conn *c = j->user;
+    struct hk_server *s = c->io->server;
+    struct hk_delivery_counts dc = {0};
+    json_t *counts = j->json ? json_loads(j->json, 0, NULL) : NULL;
+    const struct {
+        const char *key;
+        uint64_t *out;
+    } map[] = {{"ready", &dc.ready},    {"running", &dc.running}, {"retry", &dc.retry},
+               {"done", &dc.done},      {"dead", &dc.dead},       {"unrouted", &dc.unrouted},
+               {"invalid", &dc.invalid}};
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        *map[i].out = (uint64_t)json_integer_value(json_object_get(counts, map[i].key));
+    json_decref(counts);
+    struct hk_buf b = {0};
+    hk_metrics_render(s, counts || j->json ? &dc : NULL, &b);
+    reply(c, 200, "text/plain; version=0.0.4", (const char *)b.data, b.len);
+    hk_buf_free(&b);
+    hk_dlq_job_free(j);
+}
+
+static void submit_job(struct hk_conn *c, struct hk_dlq_query *q, void (*done)(struct hk_dlq_job *))
+{
+    struct hk_dlq_job *j = hk_dlq_job_new(q, c->gen);
+    if (!j) {
+        reply_error(c, 500, "out of memory");
+        return;
+    }
+    j->user = c;
+    j->done = done;
+    hk_dlq_submit(c->io->server->store, j, &c->io->tasks);
+}
+
+static void dlq_done(struct hk_dlq_job *j)
+{
+    struct hk_conn *c = j->user;
+    if (j->json)
+        reply(c, j->status, "application/json", j->json, strlen(j->json));
+    else
+        reply_error(c, j->status, j->status == 404 ? "no such entry" : "the store failed");
+    hk_dlq_job_free(j);
+}
+
+static void dlq(struct hk_conn *c, const struct hk_request *req, enum hk_dlq_action action)
+{
+    struct hk_dlq_query q = {.action = action};
+    char err[256];
+    size_t n;
+    const char *qs = query_of(req, &n);
+    if (hk_dlq_parse(qs, n, hk_wall_ms(), &q, err, sizeof err) != 0) {
+        hk_dlq_query_free(&q);
+        reply_error(c, 400, err);
+        return;
+    }
+    if (action == HK_DLQ_SHOW && q.delivery <= 0) {
+        hk_dlq_query_free(&q);
+        reply_error(c, 400, "give delivery=ID (with what=unrouted|invalid: the event's row id)");
+        return;
+    }
+    submit_job(c, &q, action == HK_DLQ_COUNTS ? metrics_done : dlq_done);
+}
+
+/* ---- health ---- */
+
+static void ready(struct hk_conn *c)
+{
+    struct hk_server *s = c->io->server;
+    const char *why = NULL;
+    if (c->io->stopping)
+        why = "stopping";
+    else if (!hk_store_ready(s->store))
+        why = "the store cannot write: see the log";
+    if (why)
+        reply_json(c, 503, json_pack("{s:s,s:s}", "status", "not ready", "reason", why));
+    else
+        reply_json(
+            c, 200,
+            json_pack("{s:s,s:I}", "status", "ready", "generation", (json_int_t)c->gen->number));
+}
+
+/* ---- reload ---- */
+
+static void reload_done(void *user, const struct hk_reload_status *st)
+{
+    struct hk_conn *c = user;
+    reply_json(c, st->ok ? 200 : 409, hk_reload_status_json(st));
+}
+
+static void route(struct hk_conn *c, struct hk_request *req)
+{
+    struct hk_server *s = c->io->server;
+    if (is(req, HTTP_GET, "/healthz"))
+        reply_json(c, 200, json_pack("{s:s}", "status", "ok"));
+    else if (is(req, HTTP_GET, "/readyz"))
+        ready(c);
+    else if (is(req, HTTP_GET, "/metrics"))
+        dlq(c, req, HK_DLQ_COUNTS);
+    else if (is(req, HTTP_GET, "/reload"))
+        reply_json(c, 200, hk_reload_status_json_now(s));
+    else if (is(req, HTTP_POST, "/reload"))
+        hk_reload_request(s, &c->io->tasks, reload_done, c);
+    else if (is(req, HTTP_GET, "/dlq"))
+        dlq(c, req, HK_DLQ_LIST);
+    else if (is(req, HTTP_GET, "/dlq/show"))
+        dlq(c, req, HK_DLQ_SHOW);
+    else if (is(req, HTTP_POST, "/dlq/replay"))
+        dlq(c, req, HK_DLQ_REPLAY);
+    else if (is(req, HTTP_POST, "/dlq/purge"))
+        dlq(c, req, HK_DLQ_PURGE);
+    else
+        reply_error(c, 404,
+                    "no such admin endpoint: see GET /healthz, /readyz, /metrics, "
+                    "/reload, /dlq");
+}
+
+static bool admin_head(struct hk_conn *c, struct hk_request *req)
+{
+    (void)req;
+    c->log_source = "admin";
+    return true;
+}
+
+const struct hk_conn_handler hk_admin_handler = {
+    .on_head = admin_head,
+    .on_request = route,
+};

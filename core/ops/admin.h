@@ -1,0 +1,19 @@
+/* admin.h -- the admin API, on its own listener and thread (loopback by default):
+ *   GET  /healthz            the process answers
+ *   GET  /readyz             200 when events can be accepted, 503 with the reason otherwise
+ *   GET  /metrics            Prometheus text
+ *   GET  /reload             status of the last reload (generation, hash, time, result)
+ *   POST /reload             reloads the configuration; answers with the result
+ *   GET  /dlq                dead letters (what=dead), or unrouted / invalid events
+ *   GET  /dlq/show           one of them, with body and headers (delivery=ID)
+ *   POST /dlq/replay         back to pending (dry_run=1 only counts)
+ *   POST /dlq/purge          deleted (dry_run=1 only counts)
+ * Filters for /dlq*: source, type, instance, id, since, until (Unix ms or "2h" ago), limit. */
+#ifndef HK_ADMIN_H
+#define HK_ADMIN_H
+
+#include "net/conn.h"
+
+extern const struct hk_conn_handler hk_admin_handler;
+
+#endif

@@ -1,0 +1,340 @@
+/* cli.c -- operator commands over the admin API (loopback HTTP, one request each). */
+#include "ops/cli.h"
+
+#include "base/buf.h"
+#include "conf/conf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ADMIN_DEFAULT    "127.0.0.1:9091"
+#define EXIT_FAILED      1
+#define EXIT_USAGE       2
+#define EXIT_UNREACHABLE 3
+
+static const char *const commands[] = {"dlq", "reload", "status", NULL};
+
+int hk_cli_is_command(const char *arg)
+{
+    for (const char *const *c = commands; *c; c++)
+        if (strcmp(arg, *c) == 0)
+            return 1;
+    return 0;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: hookd dlq list    [FILTERS] [--unrouted|--invalid] [--json]\n"
+               "       hookd dlq show    ID [--unrouted|--invalid]\n"
+               "       hookd dlq replay  [FILTERS] [--unrouted] [--dry-run]\n"
+               "       hookd dlq purge   [FILTERS] [--unrouted|--invalid] [--dry-run]\n"
+               "       hookd reload      reload the configuration, print the result\n"
+               "       hookd status      readiness and the last reload\n"
+               "FILTERS: --source S --type T --instance I --id EVENT_ID --since T --until T "
+               "--limit N\n"
+               "         (T: Unix ms, or a duration ago: 30m, 2h, 7d)\n"
+               "the admin API: --admin HOST:PORT, or -c DIR to read it from DIR/hookd.json "
+               "(default " ADMIN_DEFAULT ")\n");
+}
+
+/* The admin address from hookd.json (only that key is read: no secrets are needed). */
+static char *admin_from_conf(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/hookd.json", dir);
+    json_t *root = json_load_file(path, 0, NULL);
+    json_t *addr = json_object_get(json_object_get(root, "admin"), "address");
+    char *out = strdup(json_is_string(addr) ? json_string_value(addr) : ADMIN_DEFAULT);
+    json_decref(root);
+    return out;
+}
+
+struct reply {
+    int status;
+    char *body;
+};
+
+static int connect_admin(const char *address)
+{
+    struct sockaddr_storage sa;
+    socklen_t len;
+    if (hk_sockaddr_parse(address, &sa, &len) != 0) {
+        fprintf(stderr, "hookd: admin address \"%s\" is not HOST:PORT\n", address);
+        return -1;
+    }
+    int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len) < 0) {
+        fprintf(stderr,
+                "hookd: cannot reach the admin API at %s: %s: is hookd running, and is "
+                "\"admin\" set in hookd.json?\n",
+                address, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* One request; the answer is read until hookd closes the connection. */
+static int call(const char *address, const char *method, const char *target, struct reply *r)
+{
+    int fd = connect_admin(address);
+    if (fd < 0)
+        return EXIT_UNREACHABLE;
+    struct hk_buf b = {0};
+    hk_buf_printf(&b,
+                  "%s %s HTTP/1.1\r\nHost: hookd\r\nConnection: close\r\nContent-Length: 0"
+                  "\r\n\r\n",
+                  method, target);
+    ssize_t n = write(fd, b.data, b.len);
+    b.len = 0;
+    char chunk[16384];
+    while (n > 0 && (n = read(fd, chunk, sizeof chunk)) > 0)
+        hk_buf_append(&b, chunk, (size_t)n);
+    close(fd);
+    hk_buf_append(&b, "", 1);
+    char *text = (char *)b.data;
+    char *body = text ? strstr(text, "\r\n\r\n") : NULL;
+    if (!text || sscanf(text, "HTTP/1.1 %d", &r->status) != 1 || !body) {
+        fprintf(stderr, "hookd: no valid answer from the admin API at %s\n", address);
+        hk_buf_free(&b);
+        return EXIT_UNREACHABLE;
+    }
+    r->body = strdup(body + 4);
+    hk_buf_free(&b);
+    return 0;
+}
+
+static void print_time(int64_t ms)
+{
+    char out[32] = "-";
+    if (ms > 0) {
+        time_t t = (time_t)(ms / 1000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    }
+    printf("%-21s", out);
+}
+
+static const char *str(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : "-";
+}
+
+static void print_list(json_t *j)
+{
+    json_t *items = json_object_get(j, "items"), *it;
+    size_t i;
+    bool dead = strcmp(str(j, "what"), "dead") == 0;
+    if (dead)
+        printf("%-9s %-14s %-12s %-28s %-36s %-4s %-21s %s\n", "DELIVERY", "INSTANCE", "SOURCE",
+               "TYPE", "EVENT ID", "TRY", "FAILED", "ERROR");
+    else
+        printf("%-9s %-12s %-28s %-36s %-21s %s\n", "EVENT", "SOURCE", "TYPE", "EVENT ID",
+               "RECEIVED", "REASON");
+    json_array_foreach(items, i, it)
+    {
+        if (dead) {
+            printf("%-9lld %-14s %-12s %-28s %-36s %-4lld ",
+                   (long long)json_integer_value(json_object_get(it, "delivery")),
+                   str(it, "instance"), str(it, "source"), str(it, "type"), str(it, "id"),
+                   (long long)json_integer_value(json_object_get(it, "attempts")));
+            print_time(json_integer_value(json_object_get(it, "failed_ms")));
+            printf(" %s\n", str(it, "last_error"));
+        } else {
+            printf("%-9lld %-12s %-28s %-36s ",
+                   (long long)json_integer_value(json_object_get(it, "event")), str(it, "source"),
+                   str(it, "type"), str(it, "id"));
+            print_time(json_integer_value(json_object_get(it, "received_ms")));
+            printf(" %s\n", str(it, "invalid_reason"));
+        }
+    }
+    printf("(%zu)\n", json_array_size(items));
+}
+
+/* Appends "&key=value" with value percent-encoded. */
+static void add_param(struct hk_buf *q, const char *key, const char *value)
+{
+    hk_buf_printf(q, "%s%s=", q->len ? "&" : "", key);
+    for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-_.~", *p))
+            hk_buf_append(q, p, 1);
+        else
+            hk_buf_printf(q, "%%%02X", *p);
+    }
+}
+
+struct opts {
+    char *admin;
+    bool json;
+    struct hk_buf query;
+};
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {{"admin", required_argument, NULL, 'a'},
+                                             {"source", required_argument, NULL, 's'},
+                                             {"type", required_argument, NULL, 't'},
+                                             {"instance", required_argument, NULL, 'i'},
+                                             {"id", required_argument, NULL, 'e'},
+                                             {"since", required_argument, NULL, 'S'},
+                                             {"until", required_argument, NULL, 'U'},
+                                             {"limit", required_argument, NULL, 'l'},
+                                             {"unrouted", no_argument, NULL, 'u'},
+                                             {"invalid", no_argument, NULL, 'v'},
+                                             {"dry-run", no_argument, NULL, 'n'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"config", required_argument, NULL, 'c'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    static const struct {
+        int opt;
+        const char *key;
+    } params[] = {{'s', "source"}, {'t', "type"},  {'i', "instance"}, {'e', "id"},
+                  {'S', "since"},  {'U', "until"}, {'l', "limit"}};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        bool done = false;
+        for (size_t k = 0; k < sizeof params / sizeof params[0] && !done; k++)
+            if (params[k].opt == c) {
+                add_param(&o->query, params[k].key, optarg);
+                done = true;
+            }
+        if (done)
+            continue;
+        switch (c) {
+        case 'a':
+            free(o->admin);
+            o->admin = strdup(optarg);
+            break;
+        case 'c':
+            free(o->admin);
+            o->admin = admin_from_conf(optarg);
+            break;
+        case 'u':
+        case 'v':
+            add_param(&o->query, "what", c == 'u' ? "unrouted" : "invalid");
+            break;
+        case 'n':
+            add_param(&o->query, "dry_run", "1");
+            break;
+        case 'j':
+            o->json = true;
+            break;
+        default:
+            usage(c == 'h' ? stdout : stderr);
+            return c == 'h' ? -1 : EXIT_USAGE;
+        }
+    }
+    if (!o->admin)
+        o->admin = strdup(ADMIN_DEFAULT);
+    return 0;
+}
+
+static int show_result(const struct reply *r, bool json, bool list)
+{
+    json_t *j = json_loads(r->body, 0, NULL);
+    int rc = r->status >= 200 && r->status < 300 ? 0 : EXIT_FAILED;
+    if (!j) {
+        fprintf(stderr, "hookd: the admin API answered %d: %s\n", r->status, r->body);
+        return EXIT_FAILED;
+    }
+    if (rc && json_object_get(j, "error"))
+        fprintf(stderr, "hookd: %s\n", str(j, "error"));
+    else if (list && !json)
+        print_list(j);
+    else {
+        char *text = json_dumps(j, JSON_INDENT(2));
+        printf("%s\n", text);
+        free(text);
+    }
+    json_decref(j);
+    return rc;
+}
+
+static int dlq(int argc, char **argv, struct opts *o)
+{
+    const char *what = argc > 2 ? argv[2] : "";
+    const struct {
+        const char *name, *method, *path;
+    } actions[] = {{"list", "GET", "/dlq"},
+                   {"show", "GET", "/dlq/show"},
+                   {"replay", "POST", "/dlq/replay"},
+                   {"purge", "POST", "/dlq/purge"}};
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        if (strcmp(what, actions[i].name) != 0)
+            continue;
+        int rc = parse_opts(argc - 2, argv + 2, o);
+        if (rc)
+            return rc < 0 ? 0 : rc;
+        if (i == 1) {
+            if (optind >= argc - 2) {
+                fprintf(stderr, "hookd: dlq show needs the ID of the delivery (or event)\n");
+                return EXIT_USAGE;
+            }
+            add_param(&o->query, "delivery", argv[2 + optind]);
+        }
+        hk_buf_append(&o->query, "", 1);
+        char target[8192];
+        snprintf(target, sizeof target, "%s?%s", actions[i].path, (char *)o->query.data);
+        struct reply r = {0};
+        rc = call(o->admin, actions[i].method, target, &r);
+        if (rc == 0)
+            rc = show_result(&r, o->json, i == 0);
+        free(r.body);
+        return rc;
+    }
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
+static int simple(int argc, char **argv, struct opts *o, const char *method, const char *path)
+{
+    int rc = parse_opts(argc - 1, argv + 1, o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    struct reply r = {0};
+    rc = call(o->admin, method, path, &r);
+    if (rc == 0)
+        rc = show_result(&r, true, false);
+    free(r.body);
+    return rc;
+}
+
+/* Readiness, then the last reload. */
+static int status(int argc, char **argv, struct opts *o)
+{
+    int rc = simple(argc, argv, o, "GET", "/readyz");
+    struct reply r = {0};
+    if (rc == EXIT_UNREACHABLE || call(o->admin, "GET", "/reload", &r) != 0)
+        return rc ? rc : EXIT_UNREACHABLE;
+    show_result(&r, true, false);
+    free(r.body);
+    return rc;
+}
+
+int hk_cli_main(int argc, char **argv)
+{
+    struct opts o = {0};
+    int rc;
+    if (strcmp(argv[1], "dlq") == 0)
+        rc = dlq(argc, argv, &o);
+    else if (strcmp(argv[1], "reload") == 0)
+        rc = simple(argc, argv, &o, "POST", "/reload");
+    else
+        rc = status(argc, argv, &o);
+    free(o.admin);
+    hk_buf_free(&o.query);
+    return rc;
+}

@@ -1,0 +1,204 @@
+/* metrics.c -- Prometheus text format 0.0.4. */
+#include "ops/metrics.h"
+
+#include "deliver/lane.h"
+#include "plugin/instance.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void help(struct hk_buf *b, const char *name, const char *type, const char *text)
+{
+    hk_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
+}
+
+/* Label values are names from the configuration; escape what the format requires anyway. */
+static void label(struct hk_buf *b, const char *key, const char *value, bool first)
+{
+    hk_buf_printf(b, "%s%s=\"", first ? "" : ",", key);
+    for (const char *p = value; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            hk_buf_append(b, "\\", 1);
+        if (*p == '\n')
+            hk_buf_puts(b, "\\n");
+        else
+            hk_buf_append(b, p, 1);
+    }
+    hk_buf_append(b, "\"", 1);
+}
+
+static bool same_series(struct hk_counter *a, struct hk_counter *b, enum hk_counter_kind kind)
+{
+    return atomic_load_explicit(&b->kind, memory_order_acquire) == (int)kind &&
+           !strcmp(a->l1, b->l1) && !strcmp(a->l2, b->l2);
+}
+
+/* The sum of series c over the tables of threads from..nio_all-1. */
+static uint64_t sum_from(struct hk_server *s, unsigned from, struct hk_counter *c,
+                         enum hk_counter_kind kind)
+{
+    uint64_t sum = 0;
+    for (unsigned p = from; p < s->nio_all; p++)
+        for (unsigned q = 0; q < HK_COUNTERS_MAX; q++) {
+            struct hk_counter *o = &s->io[p]->counters.c[q];
+            if (same_series(c, o, kind))
+                sum += atomic_load_explicit(&o->value, memory_order_relaxed);
+        }
+    return sum;
+}
+
+/* A series already printed with an earlier thread's entry. */
+static bool printed_before(struct hk_server *s, unsigned i, struct hk_counter *c,
+                           enum hk_counter_kind kind)
+{
+    for (unsigned p = 0; p < i; p++)
+        for (unsigned q = 0; q < HK_COUNTERS_MAX; q++)
+            if (same_series(c, &s->io[p]->counters.c[q], kind))
+                return true;
+    return false;
+}
+
+/* Every series of kind, summed over every I/O thread, each printed once. */
+static void io_counters(struct hk_server *s, struct hk_buf *b, enum hk_counter_kind kind,
+                        const char *name, const char *k1, const char *k2)
+{
+    for (unsigned i = 0; i < s->nio_all; i++) {
+        for (unsigned j = 0; j < HK_COUNTERS_MAX; j++) {
+            struct hk_counter *c = &s->io[i]->counters.c[j];
+            if (atomic_load_explicit(&c->kind, memory_order_acquire) != (int)kind ||
+                printed_before(s, i, c, kind))
+                continue;
+            hk_buf_printf(b, "%s{", name);
+            label(b, k1, c->l1, true);
+            label(b, k2, c->l2, false);
+            hk_buf_printf(b, "} %llu\n", (unsigned long long)sum_from(s, i, c, kind));
+        }
+    }
+}
+
+static void lanes(struct hk_server *s, struct hk_buf *b)
+{
+    static const char *const results[] = {"ok", "retry", "permanent"};
+    struct hk_dispatch *d = &s->dispatch;
+    help(b, "hookd_handler_calls_total", "counter", "handle() calls by outcome");
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->n; i++)
+        for (int r = 0; r < 3; r++) {
+            hk_buf_puts(b, "hookd_handler_calls_total{");
+            label(b, "instance", d->lanes[i]->name, true);
+            label(b, "result", results[r], false);
+            hk_buf_printf(b, "} %llu\n", (unsigned long long)atomic_load(&d->lanes[i]->handled[r]));
+        }
+    help(b, "hookd_handler_overruns_total", "counter", "handle() calls that ran past timeout_ms");
+    for (size_t i = 0; i < d->n; i++) {
+        hk_buf_puts(b, "hookd_handler_overruns_total{");
+        label(b, "instance", d->lanes[i]->name, true);
+        hk_buf_printf(b, "} %llu\n", (unsigned long long)atomic_load(&d->lanes[i]->overruns));
+    }
+    help(b, "hookd_lane_queued", "gauge", "deliveries queued in memory for an instance");
+    for (size_t i = 0; i < d->n; i++) {
+        struct hk_lane *l = d->lanes[i];
+        pthread_mutex_lock(&l->mu);
+        unsigned depth = l->depth, running = l->running;
+        pthread_mutex_unlock(&l->mu);
+        hk_buf_puts(b, "hookd_lane_queued{");
+        label(b, "instance", l->name, true);
+        hk_buf_printf(b, "} %u\nhookd_lane_running{", depth);
+        label(b, "instance", l->name, true);
+        hk_buf_printf(b, "} %u\n", running);
+    }
+    pthread_mutex_unlock(&d->mu);
+}
+
+static void store_metrics(struct hk_server *s, const struct hk_delivery_counts *dc,
+                          struct hk_buf *b)
+{
+    static const char *const sizes[] = {"1", "3", "7", "15", "31", "63", "127", "+Inf"};
+    static const char *const bounds[] = {"0.0001", "0.00025", "0.0005", "0.001",
+                                         "0.0025", "0.005",   "0.01",   "+Inf"};
+    struct hk_store_stats st;
+    hk_store_get_stats(s->store, &st);
+    help(b, "hookd_store_ready", "gauge", "1 while the store commits, 0 after a failed write");
+    hk_buf_printf(b, "hookd_store_ready %d\n", hk_store_ready(s->store) ? 1 : 0);
+    help(b, "hookd_store_queue", "gauge", "requests waiting for the writer");
+    hk_buf_printf(b, "hookd_store_queue %llu\n", (unsigned long long)st.queue_depth);
+    help(b, "hookd_store_batch_size", "histogram", "requests per committed batch");
+    uint64_t cum = 0;
+    for (int i = 0; i < 8; i++) {
+        cum += st.batch_hist[i];
+        hk_buf_printf(b, "hookd_store_batch_size_bucket{le=\"%s\"} %llu\n", sizes[i],
+                      (unsigned long long)cum);
+    }
+    hk_buf_printf(b, "hookd_store_batch_size_count %llu\nhookd_store_batch_size_sum %llu\n",
+                  (unsigned long long)st.batches,
+                  (unsigned long long)(st.ingested + st.duplicates));
+    help(b, "hookd_store_commit_seconds", "histogram",
+         "time from a batch's start to its commit being durable (with fsync: synced)");
+    cum = 0;
+    for (int i = 0; i < 8; i++) {
+        cum += st.commit_hist[i];
+        hk_buf_printf(b, "hookd_store_commit_seconds_bucket{le=\"%s\"} %llu\n", bounds[i],
+                      (unsigned long long)cum);
+    }
+    hk_buf_printf(b, "hookd_store_commit_seconds_count %llu\nhookd_store_commit_seconds_sum %.6f\n",
+                  (unsigned long long)st.batches, (double)st.commit_us_total / 1e6);
+    if (!dc)
+        return;
+    help(b, "hookd_deliveries", "gauge", "deliveries in the store by state");
+    const struct {
+        const char *state;
+        uint64_t n;
+    } rows[] = {{"ready", dc->ready},
+                {"running", dc->running},
+                {"retry", dc->retry},
+                {"done", dc->done},
+                {"dead", dc->dead}};
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        hk_buf_printf(b, "hookd_deliveries{state=\"%s\"} %llu\n", rows[i].state,
+                      (unsigned long long)rows[i].n);
+    help(b, "hookd_stored_events", "gauge", "stored events nobody subscribed to, or invalid");
+    hk_buf_printf(b,
+                  "hookd_stored_events{status=\"unrouted\"} %llu\n"
+                  "hookd_stored_events{status=\"invalid\"} %llu\n",
+                  (unsigned long long)dc->unrouted, (unsigned long long)dc->invalid);
+}
+
+static void plugin_metrics(struct hk_gen *g, struct hk_buf *b)
+{
+    for (size_t i = 0; i < g->ninstances; i++) {
+        struct hk_instance *inst = g->instances[i];
+        unsigned n = atomic_load(&inst->nmetrics);
+        for (unsigned m = 0; m < n && m < HK_PLUGIN_METRICS_MAX; m++) {
+            struct hk_plugin_metric *pm = &inst->metrics[m];
+            hk_buf_printf(b, "hookd_plugin_%s%s{", pm->name, pm->is_gauge ? "" : "_total");
+            label(b, "instance", inst->conf->name, true);
+            hk_buf_printf(b, "} %lld\n", (long long)atomic_load(&pm->value));
+        }
+    }
+}
+
+void hk_metrics_render(struct hk_server *s, const struct hk_delivery_counts *dc, struct hk_buf *b)
+{
+    struct hk_gen *g = hk_server_gen(s);
+    help(b, "hookd_http_requests_total", "counter", "answered requests by source and status");
+    io_counters(s, b, HK_COUNT_HTTP_REQUESTS, "hookd_http_requests_total", "source", "status");
+    help(b, "hookd_events_total", "counter",
+         "verified events by source and outcome (routed, unrouted, invalid, duplicate, refused)");
+    io_counters(s, b, HK_COUNT_EVENTS, "hookd_events_total", "source", "outcome");
+    help(b, "hookd_connections", "gauge", "open client connections");
+    hk_buf_printf(b, "hookd_connections %u\n", atomic_load(&s->nconns));
+    lanes(s, b);
+    store_metrics(s, dc, b);
+    help(b, "hookd_generation", "gauge", "number of the configuration generation in use");
+    hk_buf_printf(b, "hookd_generation %llu\n", (unsigned long long)g->number);
+    help(b, "hookd_config_info", "gauge", "hash of the configuration in use");
+    hk_buf_printf(b, "hookd_config_info{hash=\"%s\"} 1\n", g->conf->hash);
+    help(b, "hookd_reloads_total", "counter", "reloads by result");
+    hk_buf_printf(b,
+                  "hookd_reloads_total{result=\"ok\"} %llu\n"
+                  "hookd_reloads_total{result=\"failed\"} %llu\n",
+                  (unsigned long long)atomic_load(&s->reloads_ok),
+                  (unsigned long long)atomic_load(&s->reloads_failed));
+    plugin_metrics(g, b);
+    hk_gen_release(g);
+}

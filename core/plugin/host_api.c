@@ -1,0 +1,246 @@
+/* host_api.c -- the services table hookd hands every plugin (hookd_host_api). */
+#include "plugin/instance.h"
+#include "deliver/lane.h"
+
+#include "base/log.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define PLUGIN_LOG_MAX 4096 /* bytes of one plugin log message (as much as a log line holds) */
+
+/* The instance behind ctx, or NULL for a handle that is not (or no longer) a live instance:
+ * a plugin kept ctx past fini(), or passed something else. Debug builds stop right there. */
+static struct hk_instance *live(hookd_ctx *ctx, const char *service)
+{
+    if (ctx && ctx->magic == HK_CTX_MAGIC)
+        return ctx->inst;
+    assert(!"a plugin called a host service with a stale or invalid hookd_ctx");
+    hk_log(HK_LOG_ERROR, "a plugin called a host service with a stale or invalid handle: ignored",
+           HK_S("service", service),
+           HK_S("fix", "the plugin must not use its hookd_ctx after fini(): report it to its "
+                       "author"));
+    return NULL;
+}
+
+static enum hk_log_level level_of(hookd_log_level lvl)
+{
+    switch (lvl) {
+    case HOOKD_LOG_ERROR:
+        return HK_LOG_ERROR;
+    case HOOKD_LOG_WARN:
+        return HK_LOG_WARN;
+    case HOOKD_LOG_INFO:
+        return HK_LOG_INFO;
+    default:
+        return HK_LOG_DEBUG;
+    }
+}
+
+/* Keeps text as the reason init() failed if the instance is in init(); true if it did. */
+static bool note_init_error(struct hk_instance *inst, const char *text)
+{
+    pthread_mutex_lock(&inst->metrics_mu);
+    bool in_init = inst->in_init;
+    if (in_init) {
+        size_t n = strnlen(text, sizeof inst->init_error - 1); /* cut a long message */
+        memcpy(inst->init_error, text, n);
+        inst->init_error[n] = 0;
+    }
+    pthread_mutex_unlock(&inst->metrics_mu);
+    return in_init;
+}
+
+static void host_log(hookd_ctx *ctx, hookd_log_level lvl, const char *fmt, ...)
+{
+    struct hk_instance *inst = live(ctx, "log");
+    enum hk_log_level level = level_of(lvl);
+    char text[PLUGIN_LOG_MAX];
+    va_list ap;
+    /* Inside handle(), errors and warnings also become the delivery's recorded reason. */
+    bool capture = level <= HK_LOG_WARN && hk_handle_error;
+    if (!inst || !fmt || (!hk_log_enabled(level) && !capture))
+        return;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (capture) { /* truncated to the delivery's error field */
+        size_t n = strnlen(text, HK_ERROR_TEXT_MAX - 1);
+        memcpy(hk_handle_error, text, n);
+        hk_handle_error[n] = 0;
+    }
+    if (level == HK_LOG_ERROR)
+        note_init_error(inst, text);
+    if (hk_log_enabled(level))
+        hk_log(level, text, HK_S("instance", inst->conf->name),
+               HK_S("plugin", inst->lib->desc->name));
+}
+
+static bool metric_name_valid(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    return n > 0 && n < HK_METRIC_NAME_MAX &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
+static void metric_refused(struct hk_instance *inst, const char *name, const char *why)
+{
+    if (atomic_exchange(&inst->metric_warned, true))
+        return;
+    hk_log(HK_LOG_WARN, "plugin metric ignored (warned once per instance)",
+           HK_S("instance", inst->conf->name), HK_S("plugin", inst->lib->desc->name),
+           HK_S("metric", name), HK_S("cause", why));
+}
+
+static struct hk_plugin_metric *metric_scan(struct hk_instance *inst, const char *name,
+                                            unsigned from, unsigned to)
+{
+    for (unsigned i = from; i < to; i++)
+        if (strcmp(inst->metrics[i].name, name) == 0)
+            return &inst->metrics[i];
+    return NULL;
+}
+
+/* The metric called name, added on first use. Lookups are lock-free: a slot is filled before
+ * nmetrics is raised past it. */
+static struct hk_plugin_metric *metric_get(struct hk_instance *inst, const char *name,
+                                           bool is_gauge)
+{
+    unsigned n = atomic_load_explicit(&inst->nmetrics, memory_order_acquire);
+    struct hk_plugin_metric *m = metric_scan(inst, name, 0, n);
+    if (!m) {
+        pthread_mutex_lock(&inst->metrics_mu);
+        unsigned now = atomic_load_explicit(&inst->nmetrics, memory_order_relaxed);
+        m = metric_scan(inst, name, n, now);
+        if (!m && now < HK_PLUGIN_METRICS_MAX) {
+            m = &inst->metrics[now];
+            snprintf(m->name, sizeof m->name, "%s", name);
+            m->is_gauge = is_gauge;
+            atomic_store_explicit(&inst->nmetrics, now + 1, memory_order_release);
+        }
+        pthread_mutex_unlock(&inst->metrics_mu);
+    }
+    if (!m)
+        metric_refused(inst, name, "too many metrics: at most 32 per instance");
+    else if (m->is_gauge != is_gauge)
+        metric_refused(inst, name, is_gauge ? "it is a counter" : "it is a gauge");
+    return m && m->is_gauge == is_gauge ? m : NULL;
+}
+
+static struct hk_plugin_metric *metric(hookd_ctx *ctx, const char *name, bool is_gauge)
+{
+    struct hk_instance *inst = live(ctx, is_gauge ? "gauge_set" : "counter_add");
+    if (!inst)
+        return NULL;
+    if (metric_name_valid(name))
+        return metric_get(inst, name, is_gauge);
+    metric_refused(inst, name ? name : "(null)", "invalid name: use [a-z0-9_], at most 47");
+    return NULL;
+}
+
+static void host_counter_add(hookd_ctx *ctx, const char *name, uint64_t delta)
+{
+    struct hk_plugin_metric *m = metric(ctx, name, false);
+    if (m)
+        atomic_fetch_add_explicit(&m->value, (int64_t)delta, memory_order_relaxed);
+}
+
+static void host_gauge_set(hookd_ctx *ctx, const char *name, int64_t value)
+{
+    struct hk_plugin_metric *m = metric(ctx, name, true);
+    if (m)
+        atomic_store_explicit(&m->value, value, memory_order_relaxed);
+}
+
+static json_t *conf_value(hookd_ctx *ctx, const char *key, const char *service)
+{
+    struct hk_instance *inst = live(ctx, service);
+    return inst && key ? json_object_get(inst->conf->config, key) : NULL;
+}
+
+static const char *host_conf_get(hookd_ctx *ctx, const char *key)
+{
+    return json_string_value(conf_value(ctx, key, "conf_get"));
+}
+
+static int host_conf_get_i64(hookd_ctx *ctx, const char *key, int64_t *out)
+{
+    json_t *v = conf_value(ctx, key, "conf_get_i64");
+    if (!v)
+        return -ENOENT;
+    if (!json_is_integer(v))
+        return -EINVAL;
+    *out = json_integer_value(v);
+    return 0;
+}
+
+static int host_conf_get_bool(hookd_ctx *ctx, const char *key, int *out)
+{
+    json_t *v = conf_value(ctx, key, "conf_get_bool");
+    if (!v)
+        return -ENOENT;
+    if (!json_is_boolean(v))
+        return -EINVAL;
+    *out = json_is_true(v);
+    return 0;
+}
+
+static int host_conf_get_strv(hookd_ctx *ctx, const char *key, const char *const **out)
+{
+    if (!conf_value(ctx, key, "conf_get_strv"))
+        return -ENOENT;
+    const struct hk_instance *inst = ctx->inst;
+    for (size_t i = 0; i < inst->nstrv; i++)
+        if (strcmp(inst->strv[i].key, key) == 0) {
+            *out = inst->strv[i].list;
+            return 0;
+        }
+    return -EINVAL;
+}
+
+static bool is_credential(const char *name)
+{
+    return strcasecmp(name, "authorization") == 0 || strcasecmp(name, "cookie") == 0 ||
+           strcasecmp(name, "proxy-authorization") == 0;
+}
+
+static const char *host_event_header(const hookd_event *ev, const char *name, size_t *len)
+{
+    if (!ev || !name || is_credential(name))
+        return NULL;
+    const struct hk_plugin_event *pe =
+        (const struct hk_plugin_event *)((const char *)ev - offsetof(struct hk_plugin_event, ev));
+    const struct hk_header *h = hk_header_find(pe->headers, pe->nheaders, name);
+    if (h && len)
+        *len = h->value_len;
+    return h ? h->value : NULL;
+}
+
+static const char *host_instance_name(hookd_ctx *ctx)
+{
+    struct hk_instance *inst = live(ctx, "instance_name");
+    return inst ? inst->conf->name : NULL;
+}
+
+static const hookd_host_api host_api = {
+    .abi_minor = HOOKD_PLUGIN_ABI_MINOR,
+    .struct_size = sizeof(hookd_host_api),
+    .log = host_log,
+    .counter_add = host_counter_add,
+    .gauge_set = host_gauge_set,
+    .conf_get = host_conf_get,
+    .conf_get_i64 = host_conf_get_i64,
+    .conf_get_bool = host_conf_get_bool,
+    .conf_get_strv = host_conf_get_strv,
+    .event_header = host_event_header,
+    .instance_name = host_instance_name,
+};
+
+const hookd_host_api *hk_host_api(void)
+{
+    return &host_api;
+}

@@ -1,0 +1,112 @@
+/* store_ingest.c -- inserting accepted events and their deliveries, deduplicating on
+ * (source, id). */
+#include "store/store_internal.h"
+
+#include "base/err.h"
+#include "base/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char *status_of(const struct hk_ingest *op)
+{
+    if (op->ev->status == HK_EVENT_INVALID)
+        return "invalid";
+    return op->ntargets ? "routed" : "unrouted";
+}
+
+static int insert_event(struct hk_store *s, struct hk_ingest *op, int64_t *rowid)
+{
+    struct hk_event_rec *e = op->ev;
+    sqlite3_stmt *st = s->st[ST_INSERT_EVENT];
+    sqlite3_reset(st);
+    hk_store_bind_text(st, 1, e->source);
+    hk_store_bind_text(st, 2, e->id[0] ? e->id : NULL);
+    hk_store_bind_text(st, 3, e->type[0] ? e->type : NULL);
+    hk_store_bind_text(st, 4, status_of(op));
+    hk_store_bind_text(st, 5, e->invalid_reason);
+    sqlite3_bind_int64(st, 6, e->created_ms);
+    sqlite3_bind_int64(st, 7, e->received_ms);
+    hk_store_bind_text(st, 8, e->headers_text);
+    sqlite3_bind_blob64(st, 9, e->body, e->body_len, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    *rowid = sqlite3_changes(s->db) ? sqlite3_last_insert_rowid(s->db) : 0;
+    return SQLITE_OK;
+}
+
+enum placement { TO_MEMORY, TO_STORE, TO_DEAD };
+
+/* A new delivery goes straight to its lane's memory when the lane has room and nothing of
+ * it waits in the store (first come, first served); otherwise it waits as 'ready'. When the
+ * instance has just been removed by a reload (the request was routed by the generation
+ * before), the delivery is a dead letter saying so, like the others the instance left. */
+static enum placement place(struct hk_lane *l)
+{
+    if (!l || !hk_lane_attached(l))
+        return TO_DEAD;
+    if (l->backlog)
+        return TO_STORE;
+    if (hk_lane_room(l) > atomic_load(&l->planned))
+        return TO_MEMORY;
+    l->backlog = true;
+    return TO_STORE;
+}
+
+static const char *const state_names[] = {"running", "ready", "dead"};
+
+static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t event_row,
+                           const char *instance, int64_t now)
+{
+    struct hk_lane *lane = hk_dispatch_find(s->dispatch, instance);
+    enum placement where = place(lane);
+    char why[160];
+    if (where == TO_DEAD)
+        hk_lane_removed_error(instance, why, sizeof why);
+    sqlite3_stmt *st = s->st[ST_INSERT_DELIVERY];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, event_row);
+    hk_store_bind_text(st, 2, instance);
+    hk_store_bind_text(st, 3, state_names[where]);
+    sqlite3_bind_int(st, 4, where == TO_MEMORY ? 1 : 0);
+    sqlite3_bind_int64(st, 5, now);
+    hk_store_bind_text(st, 6, where == TO_DEAD ? why : NULL);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE)
+        return rc;
+    if (where == TO_STORE)
+        s->backlog = true;
+    if (where != TO_MEMORY)
+        return SQLITE_OK;
+    struct hk_delivery *d = calloc(1, sizeof *d);
+    if (!d)
+        return SQLITE_NOMEM;
+    d->rowid = sqlite3_last_insert_rowid(s->db);
+    d->ev = hk_event_acquire(op->ev);
+    d->attempt = 1;
+    d->lane = lane;
+    atomic_fetch_add(&lane->planned, 1);
+    hk_store_push_later(s, d);
+    return SQLITE_OK;
+}
+
+int hk_store_ingest_batch(struct hk_store *s, struct hk_ingest *ops, int64_t now)
+{
+    for (struct hk_ingest *op = ops; op; op = op->next) {
+        int64_t row = 0;
+        int rc = insert_event(s, op, &row);
+        if (rc != SQLITE_OK)
+            return rc;
+        if (row == 0) {
+            op->result = HK_EEXIST;
+            continue;
+        }
+        op->ev->rowid = row;
+        op->result = 0;
+        for (size_t i = 0; i < op->ntargets; i++)
+            if ((rc = insert_delivery(s, op, row, op->targets[i], now)) != SQLITE_OK)
+                return rc;
+    }
+    return SQLITE_OK;
+}

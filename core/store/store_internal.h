@@ -1,0 +1,112 @@
+/* store_internal.h -- what the store's files share; nothing outside store*.c includes it. */
+#ifndef HK_STORE_INTERNAL_H
+#define HK_STORE_INTERNAL_H
+
+#include "store/store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+enum store_stmt {
+    ST_INSERT_EVENT,
+    ST_INSERT_DELIVERY,
+    ST_DONE,
+    ST_RETRY,
+    ST_DEAD,
+    ST_LOAD_DUE,
+    ST_LOAD_READY,
+    ST_MARK_RUNNING,
+    ST_NEXT_DUE,
+    ST_KILL_INSTANCE,
+    ST_COUNT
+};
+
+struct hk_store {
+    sqlite3 *db;
+    struct hk_store_conf conf; /* path is owned */
+    struct hk_dispatch *dispatch;
+    pthread_t thread;
+    bool started;
+
+    pthread_mutex_t mu; /* guards the queues and stop */
+    pthread_cond_t cond;
+    struct hk_ingest *in_head, *in_tail;
+    size_t in_count;
+    struct hk_delivery *out_head, *out_tail;
+    struct hk_store_job *job_head, *job_tail;
+    bool stop;
+    bool writer_waiting; /* the writer sleeps on cond: a submit must wake it */
+
+    struct hk_recent *recent; /* events committed lately (written by the writer only) */
+    struct hk_reader *reader; /* read-only operator queries; NULL for a store in memory */
+    atomic_bool failed;       /* fsync failed: never acknowledge again */
+    atomic_bool unhealthy;    /* the last commit failed */
+
+    /* Writer thread only. */
+    sqlite3_stmt *st[ST_COUNT];
+    struct hk_delivery *push; /* to hand to lanes once the batch is durable */
+    bool forget_recent;       /* set by a job that deleted events */
+    int64_t next_due_ms;      /* earliest retry; INT64_MAX when none */
+    int64_t next_prune_ms;
+    int64_t prune_cursor; /* the last row the pruning walk looked at; 0: from the start */
+    bool backlog;         /* some lane has deliveries waiting in the store */
+    bool backlog_stuck;   /* ... and the last scan could move none of them (lanes full) */
+    uint64_t rng;
+
+    struct {
+        _Atomic uint64_t batches, ingested, duplicates, rejected, completions, commit_us_total,
+            commit_us_max, batch_max_seen, batch_hist[8], commit_hist[8];
+    } stats;
+};
+
+/* One batch taken from the queues, then what its commit produced. */
+struct batch {
+    struct hk_ingest *ingests;
+    size_t ningests;
+    struct hk_delivery *outcomes;
+    struct hk_store_job *jobs;
+    struct hk_delivery *push; /* deliveries for lanes, handed out once the batch is durable */
+    bool forget_recent;       /* events were deleted: the table of recent commits is cleared */
+    int64_t started_us;       /* CLOCK_MONOTONIC when the writer began it */
+};
+
+/* store_schema.c */
+int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap);
+int hk_store_prepare(struct hk_store *s, char *err, size_t cap);
+/* store_ingest.c: inserts a batch's events and deliveries; SQLite code on failure. */
+int hk_store_ingest_batch(struct hk_store *s, struct hk_ingest *ops, int64_t now);
+/* store_outcome.c: applies delivery outcomes; SQLite code on failure. */
+int hk_store_outcomes(struct hk_store *s, struct hk_delivery *list, int64_t now);
+/* store_scan.c: loads due retries and waiting deliveries into lanes with room. */
+int hk_store_scan(struct hk_store *s, int64_t now);
+/* Dead-letters every waiting delivery of an instance that left the configuration. */
+int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now);
+/* store_prune.c: deletes finished events older than the dedup window, in small steps. */
+void hk_store_prune(struct hk_store *s, int64_t now);
+/* Queues a delivery to be handed to its lane after the commit (writer thread). */
+void hk_store_push_later(struct hk_store *s, struct hk_delivery *d);
+/* After the commit (with durability fsync, the commit's fsync): lanes get their deliveries,
+ * requests their answers, committed events enter the recent table. Frees nothing of b itself. */
+void hk_store_finish_batch(struct hk_store *s, struct batch *b);
+/* After a failed commit: requests are refused with code, the batch's deliveries and
+ * outcomes are given back or dropped (the store still has them), jobs are marked failed. */
+void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code);
+/* Appends job to the queue of head and tail (under the queue's lock). */
+static inline void hk_store_job_append(struct hk_store_job **head, struct hk_store_job **tail,
+                                       struct hk_store_job *job)
+{
+    job->next = NULL;
+    if (*tail)
+        (*tail)->next = job;
+    else
+        *head = job;
+    *tail = job;
+}
+/* store_reader.c: the reader thread and its read-only connection. */
+int hk_reader_start(struct hk_store *s);
+void hk_reader_stop(struct hk_store *s);
+/* Binds text that may be NULL. */
+int hk_store_bind_text(sqlite3_stmt *st, int i, const char *text);
+
+#endif

@@ -1,0 +1,224 @@
+/* store_scan.c -- moving deliveries that wait in the store into lanes: retries that are due,
+ * and deliveries that did not fit in their lane's queue ('ready'). Each one moved is marked
+ * 'running' (attempts + 1) in the same transaction. */
+#include "store/store_internal.h"
+
+#include "base/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DUE_BATCH     256
+#define RETRY_SOON_MS 100 /* a due retry whose lane is full is looked at again this soon */
+
+/* Columns of ST_LOAD_DUE and ST_LOAD_READY. */
+enum {
+    C_DELIVERY,
+    C_INSTANCE,
+    C_ATTEMPTS,
+    C_EVENT,
+    C_SOURCE,
+    C_ID,
+    C_TYPE,
+    C_CREATED,
+    C_RECEIVED,
+    C_BODY,
+    C_HEADERS
+};
+
+static const char *col_text(sqlite3_stmt *st, int c)
+{
+    return (const char *)sqlite3_column_text(st, c);
+}
+
+static struct hk_delivery *row_to_delivery(sqlite3_stmt *st, struct hk_lane *lane)
+{
+    struct hk_delivery *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->rowid = sqlite3_column_int64(st, C_DELIVERY);
+    d->attempt = (uint32_t)sqlite3_column_int(st, C_ATTEMPTS) + 1;
+    d->lane = lane;
+    d->ev =
+        hk_event_load(sqlite3_column_int64(st, C_EVENT), col_text(st, C_SOURCE), col_text(st, C_ID),
+                      col_text(st, C_TYPE), sqlite3_column_int64(st, C_CREATED),
+                      sqlite3_column_int64(st, C_RECEIVED), sqlite3_column_blob(st, C_BODY),
+                      (size_t)sqlite3_column_bytes(st, C_BODY), col_text(st, C_HEADERS));
+    if (!d->ev) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+static int mark_running(struct hk_store *s, int64_t row, int64_t now)
+{
+    sqlite3_stmt *st = s->st[ST_MARK_RUNNING];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int64(st, 2, row);
+    return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+}
+
+/* Moves the row st is on into lane. *moved is false when the lane had no room. */
+static int move_row(struct hk_store *s, sqlite3_stmt *st, struct hk_lane *lane, int64_t now,
+                    bool *moved)
+{
+    *moved = false;
+    if (hk_lane_room(lane) <= atomic_load(&lane->planned))
+        return SQLITE_OK;
+    struct hk_delivery *d = row_to_delivery(st, lane);
+    if (!d)
+        return SQLITE_NOMEM;
+    int rc = mark_running(s, d->rowid, now);
+    if (rc != SQLITE_OK) {
+        hk_delivery_free(d);
+        return rc;
+    }
+    atomic_fetch_add(&lane->planned, 1);
+    hk_store_push_later(s, d);
+    *moved = true;
+    return SQLITE_OK;
+}
+
+static int next_due(struct hk_store *s)
+{
+    sqlite3_stmt *st = s->st[ST_NEXT_DUE];
+    sqlite3_reset(st);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        s->next_due_ms =
+            sqlite3_column_type(st, 0) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(st, 0);
+    rc = rc == SQLITE_ROW ? SQLITE_OK : sqlite3_errcode(s->db);
+    /* Reset right away: a statement left on its row keeps a read transaction open, and with
+     * it the WAL could never be checkpointed nor restarted -- it would grow without end. */
+    sqlite3_reset(st);
+    return rc;
+}
+
+static int load_due(struct hk_store *s, int64_t now)
+{
+    sqlite3_stmt *st = s->st[ST_LOAD_DUE];
+    bool skipped = false;
+    int rc = SQLITE_OK;
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_int(st, 2, DUE_BATCH);
+    while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        struct hk_lane *lane = hk_dispatch_find(s->dispatch, col_text(st, C_INSTANCE));
+        bool moved = false;
+        if (lane && hk_lane_attached(lane))
+            rc = move_row(s, st, lane, now, &moved);
+        skipped |= !moved; /* lane full, or the instance is gone (dead-lettered on removal) */
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_OK)
+        rc = next_due(s);
+    if (skipped && s->next_due_ms > now + RETRY_SOON_MS)
+        s->next_due_ms = now + RETRY_SOON_MS;
+    return rc;
+}
+
+/* Moves waiting deliveries of lane into its memory while it has room; *got counts them. */
+static int load_ready(struct hk_store *s, struct hk_lane *lane, int64_t now, uint32_t *got)
+{
+    uint32_t room = hk_lane_room(lane);
+    uint32_t planned = atomic_load(&lane->planned);
+    if (room <= planned)
+        return SQLITE_OK;
+    room -= planned;
+    sqlite3_stmt *st = s->st[ST_LOAD_READY];
+    int rc = SQLITE_OK;
+    bool moved = true;
+    sqlite3_reset(st);
+    hk_store_bind_text(st, 1, lane->name);
+    sqlite3_bind_int(st, 2, (int)room);
+    uint32_t before = *got;
+    while (rc == SQLITE_OK && moved && sqlite3_step(st) == SQLITE_ROW) {
+        rc = move_row(s, st, lane, now, &moved);
+        *got += moved;
+    }
+    sqlite3_reset(st);
+    if (rc == SQLITE_OK && *got - before < room)
+        lane->backlog = false; /* everything that waited is in memory now */
+    return rc;
+}
+
+int hk_store_scan(struct hk_store *s, int64_t now)
+{
+    int rc = SQLITE_OK;
+    if (now >= s->next_due_ms)
+        rc = load_due(s, now);
+    if (rc != SQLITE_OK || !s->backlog)
+        return rc;
+    s->backlog = false;
+    uint32_t got = 0;
+    struct hk_dispatch *dp = s->dispatch;
+    pthread_mutex_lock(&dp->mu);
+    for (size_t i = 0; i < dp->n && rc == SQLITE_OK; i++) {
+        struct hk_lane *lane = dp->lanes[i];
+        if (lane->backlog && hk_lane_attached(lane))
+            rc = load_ready(s, lane, now, &got);
+        s->backlog |= lane->backlog;
+    }
+    pthread_mutex_unlock(&dp->mu);
+    /* Lanes that are full make room by finishing deliveries, and every outcome wakes the
+     * writer: until then there is no point in looking again at once. */
+    s->backlog_stuck = s->backlog && got == 0;
+    return rc;
+}
+
+int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now)
+{
+    char why[160];
+    hk_lane_removed_error(name, why, sizeof why);
+    sqlite3_stmt *st = s->st[ST_KILL_INSTANCE];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, now);
+    hk_store_bind_text(st, 2, why);
+    hk_store_bind_text(st, 3, name);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+    if (rc == SQLITE_OK && sqlite3_changes(s->db))
+        hk_log(HK_LOG_WARN, "pending deliveries dead-lettered: their instance was removed",
+               HK_S("instance", name), HK_I("count", sqlite3_changes(s->db)));
+    return rc;
+}
+
+struct removal_job {
+    struct hk_store_job job;
+    char name[];
+};
+
+static void removal_fn(struct hk_store_job *job, struct sqlite3 *db, struct hk_store *s)
+{
+    (void)db;
+    hk_store_kill_instance(s, ((struct removal_job *)job)->name, hk_wall_ms());
+}
+
+static void removal_done(struct hk_task *t)
+{
+    free(t); /* the job is the first member */
+}
+
+void hk_store_instance_removed(struct hk_store *s, const char *name, struct hk_task_queue *reply_to)
+{
+    struct removal_job *k = calloc(1, sizeof *k + strlen(name) + 1);
+    if (!k)
+        return;
+    strcpy(k->name, name);
+    k->job.fn = removal_fn;
+    k->job.task.run = removal_done;
+    k->job.reply_to = reply_to;
+    hk_store_run_job(s, &k->job);
+}
+
+void hk_store_backlog_all(struct hk_store *s)
+{
+    struct hk_dispatch *dp = s->dispatch;
+    pthread_mutex_lock(&dp->mu);
+    for (size_t i = 0; i < dp->n; i++)
+        dp->lanes[i]->backlog = true;
+    pthread_mutex_unlock(&dp->mu);
+    s->backlog = true;
+}
