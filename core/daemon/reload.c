@@ -1,6 +1,7 @@
 /* reload.c -- reloading the configuration without dropping a request (see reload.h). */
 #include "daemon/reload.h"
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "daemon/server.h"

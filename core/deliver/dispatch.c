@@ -1,6 +1,7 @@
 /* dispatch.c -- lanes by instance name, following generations. */
 #include "deliver/dispatch.h"
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "plugin/instance.h"

@@ -1,6 +1,7 @@
 /* lane.c -- per-instance queues and worker threads. */
 #include "deliver/lane.h"
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "plugin/instance.h"
 #include "store/store.h"
@@ -11,23 +12,6 @@
 #include <time.h>
 
 _Thread_local char *hk_handle_error;
-
-static int64_t clock_ms(clockid_t id)
-{
-    struct timespec ts;
-    clock_gettime(id, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t hk_mono_ms(void)
-{
-    return clock_ms(CLOCK_MONOTONIC);
-}
-
-int64_t hk_wall_ms(void)
-{
-    return clock_ms(CLOCK_REALTIME);
-}
 
 void hk_delivery_free(struct hk_delivery *d)
 {

@@ -101,9 +101,4 @@ void hk_lane_removed_error(const char *instance, char *out, size_t cap);
  * (HK_ERROR_TEXT_MAX bytes), so the outcome of the delivery can say why. NULL otherwise. */
 extern _Thread_local char *hk_handle_error;
 
-/* CLOCK_MONOTONIC in ms. */
-int64_t hk_mono_ms(void);
-/* CLOCK_REALTIME in ms. */
-int64_t hk_wall_ms(void);
-
 #endif

@@ -5,6 +5,7 @@
  * bytes (401), then the envelope (both in ingress_check.c), then the answer. */
 #include "ingress/ingress.h"
 
+#include "base/clock.h"
 #include "ingress/ingress_check.h"
 
 #include "base/buf.h"

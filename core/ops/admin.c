@@ -1,6 +1,7 @@
 /* admin.c -- the admin API (see admin.h); runs on the admin I/O thread. */
 #include "ops/admin.h"
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "daemon/reload.h"

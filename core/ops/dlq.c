@@ -1,6 +1,7 @@
 /* dlq.c -- dead letters and stored events for operators: list, show, replay, purge. */
 #include "ops/dlq.h"
 
+#include "base/clock.h"
 #include "base/codec.h"
 #include "base/err.h"
 #include "base/form.h"

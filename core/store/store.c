@@ -1,6 +1,7 @@
 /* store.c -- the writer thread: queues, batches, commit, answers. */
 #include "store/store_internal.h"
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
 
@@ -19,6 +20,7 @@
  * (which wakes the writer at once) */
 #define BACKLOG_LOOK_AGAIN_MS 100
 #define RECENT_EVENTS         131072 /* committed events whose duplicates are answered at once */
+#define WAIT_MAX_MS           60000  /* the writer looks at its clocks at least this often */
 #define HIST_BUCKETS          8
 
 static const double commit_bounds_ms[HIST_BUCKETS - 1] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -90,13 +92,9 @@ int hk_store_open(const struct hk_store_conf *c, struct hk_store **out, char *er
     s->next_due_ms = 0; /* look for due retries at once: a restart may have some */
     s->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)s;
     pthread_mutex_init(&s->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cond, &ca);
-    pthread_condattr_destroy(&ca);
     s->recent = hk_recent_new(RECENT_EVENTS);
-    int rc = s->conf.path && s->recent ? open_db(s, err, cap) : HK_ENOMEM;
+    int rc = s->conf.path && s->recent && hk_cond_init_mono(&s->cond) == 0 ? open_db(s, err, cap)
+                                                                           : HK_ENOMEM;
     if (rc == 0 && (rc = hk_store_schema(s->db, c->durability, why, sizeof why)) != 0)
         snprintf(err, cap, "store %s: %s", c->path, why);
     if (rc == 0 && (rc = hk_store_prepare(s, why, sizeof why)) != 0)
@@ -193,15 +191,7 @@ static bool take(struct hk_store *s, struct batch *b, int64_t delay_ms)
     pthread_mutex_lock(&s->mu);
     int64_t ms = delay_ms ? delay_ms : wait_ms(s, hk_wall_ms());
     if (queues_empty(s) && !s->stop && ms > 0) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ms = ms > 60000 ? 60000 : ms;
-        ts.tv_sec += ms / 1000;
-        ts.tv_nsec += (ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = hk_mono_deadline(ms > WAIT_MAX_MS ? WAIT_MAX_MS : ms);
         s->writer_waiting = true;
         pthread_cond_timedwait(&s->cond, &s->mu, &ts);
         s->writer_waiting = false;
@@ -265,13 +255,6 @@ static void record_commit(struct hk_store *s, size_t n, int64_t us)
         atomic_store(&s->stats.batch_max_seen, n);
 }
 
-static int64_t mono_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Hands the batch's deliveries to their lanes (room was planned when they were written). */
 static void push_deliveries(struct hk_store *s, struct hk_delivery *d)
 {
@@ -323,7 +306,7 @@ static void answer(struct hk_store *s, struct batch *b)
 
 void hk_store_finish_batch(struct hk_store *s, struct batch *b)
 {
-    record_commit(s, b->ningests, mono_us() - b->started_us);
+    record_commit(s, b->ningests, hk_mono_us() - b->started_us);
     if (b->forget_recent)
         hk_recent_clear(s->recent);
     for (struct hk_ingest *op = b->ingests; op; op = op->next)
@@ -392,7 +375,7 @@ static void *writer(void *arg)
     pthread_setname_np(pthread_self(), "hookd-store"); /* for top -H, perf, gdb */
     while (take(s, &b, delay)) {
         int64_t now = hk_wall_ms();
-        b.started_us = mono_us();
+        b.started_us = hk_mono_us();
         int rc = atomic_load(&s->failed) ? SQLITE_IOERR_FSYNC : write_batch(s, &b, now);
         b.push = s->push;
         s->push = NULL;

@@ -3,6 +3,7 @@
  * 'running' (attempts + 1) in the same transaction. */
 #include "store/store_internal.h"
 
+#include "base/clock.h"
 #include "base/log.h"
 
 #include <stdio.h>

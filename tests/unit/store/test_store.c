@@ -7,8 +7,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "deliver/backoff.h"
+#include "base/clock.h"
 #include "base/err.h"
+#include "deliver/backoff.h"
 #include "deliver/dispatch.h"
 #include "plugin/instance.h"
 #include "store/store.h"
