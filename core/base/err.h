@@ -9,6 +9,10 @@
 
 #include <errno.h>
 
+/* Room for a one-line reason (why a handshake failed, why a delivery is a dead letter),
+ * for a log line or a stored error. */
+#define HK_WHY_MAX 160
+
 #define HK_ERRNO_MAP(XX)                                                                           \
     XX(ENOMEM, -ENOMEM, "out of memory")                                                           \
     XX(EINVAL, -EINVAL, "invalid argument")                                                        \

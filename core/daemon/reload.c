@@ -6,7 +6,6 @@
 #include "base/log.h"
 #include "daemon/server.h"
 #include "deliver/dispatch.h"
-#include "deliver/lane.h"
 #include "ingress/ingress.h"
 
 #include <stdio.h>

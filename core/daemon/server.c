@@ -260,8 +260,10 @@ static int open_core(struct hk_server *s, struct hk_conf *conf)
     hk_diags_free(&d);
     if (rc == 0)
         rc = hk_dispatch_apply(&s->dispatch, s->gen);
+    struct hk_store_lanes lanes;
+    hk_dispatch_store_lanes(&s->dispatch, &lanes);
     if (rc == 0)
-        rc = hk_store_start(s->store, &s->dispatch);
+        rc = hk_store_start(s->store, &lanes);
     return rc;
 }
 

@@ -34,6 +34,33 @@ struct hk_lane *hk_dispatch_find(struct hk_dispatch *d, const char *name)
     return l;
 }
 
+/* ---- the table the store uses (store/lanes.h) ---- */
+
+static struct hk_lane *store_find(void *self, const char *name)
+{
+    struct hk_lane *l = hk_dispatch_find(self, name);
+    return l && hk_lane_attached(l) ? l : NULL;
+}
+
+static void store_each(void *self, hk_store_lane_fn *fn, void *arg)
+{
+    struct hk_dispatch *d = self;
+    pthread_mutex_lock(&d->mu);
+    for (size_t i = 0; i < d->n; i++)
+        if (hk_lane_attached(d->lanes[i]))
+            fn(arg, d->lanes[i], d->lanes[i]->name);
+    pthread_mutex_unlock(&d->mu);
+}
+
+void hk_dispatch_store_lanes(struct hk_dispatch *d, struct hk_store_lanes *out)
+{
+    *out = (struct hk_store_lanes){.self = d,
+                                   .find = store_find,
+                                   .each = store_each,
+                                   .room = hk_lane_room,
+                                   .push = hk_lane_push_planned};
+}
+
 static struct hk_lane *find_or_add(struct hk_dispatch *d, const char *name)
 {
     pthread_mutex_lock(&d->mu);
@@ -58,7 +85,7 @@ static void dead_letter(struct hk_dispatch *d, struct hk_delivery *list, const c
     while (list) {
         struct hk_delivery *next = list->next;
         list->result = HOOKD_PERMANENT;
-        hk_lane_removed_error(name, list->error, sizeof list->error);
+        hk_delivery_removed_error(name, list->error, sizeof list->error);
         hk_store_complete(d->store, list);
         list = next;
     }

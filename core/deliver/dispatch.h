@@ -4,6 +4,7 @@
 
 #include "deliver/gen.h"
 #include "deliver/lane.h"
+#include "store/lanes.h"
 
 #include <pthread.h>
 
@@ -26,6 +27,9 @@ int hk_dispatch_reserve(struct hk_dispatch *d, const struct hk_gen *gen);
  * lanes whose instance is gone are detached and what they had queued is dead-lettered with
  * the reason. 0, or HK_ENOMEM (never after a successful reserve of gen). */
 int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen);
+/* The table through which the store finds lanes, their room, and pushes deliveries to
+ * them (store/lanes.h): valid while d is. */
+void hk_dispatch_store_lanes(struct hk_dispatch *d, struct hk_store_lanes *out);
 /* Reports handler overruns (control thread, from a timer). */
 void hk_dispatch_watchdog(struct hk_dispatch *d);
 /* Stops and joins every worker, waiting timeout_ms at most for handle() calls in progress;

@@ -13,14 +13,6 @@
 
 _Thread_local char *hk_handle_error;
 
-void hk_delivery_free(struct hk_delivery *d)
-{
-    if (!d)
-        return;
-    hk_event_release(d->ev);
-    free(d);
-}
-
 struct hk_lane *hk_lane_create(const char *name, struct hk_store *store)
 {
     struct hk_lane *l = calloc(1, sizeof *l);
@@ -105,6 +97,7 @@ static void *worker(void *arg)
         struct hk_instance *inst = l->inst; /* read under mu: a reload may change them */
         int64_t timeout_ms = l->timeout_ms;
         struct hk_gen *gen = hk_gen_acquire(l->gen);
+        d->retry = l->retry;
         atomic_store(&slot->rowid, d->rowid);
         atomic_store(&slot->started_ms, hk_mono_ms());
         pthread_mutex_unlock(&l->mu);
@@ -279,9 +272,4 @@ void hk_lane_watchdog(struct hk_lane *l, int64_t now_ms)
                HK_S("instance", l->name), HK_I("delivery", atomic_load(&s->rowid)),
                HK_I("running_ms", now_ms - started), HK_I("timeout_ms", timeout));
     }
-}
-
-void hk_lane_removed_error(const char *instance, char *out, size_t cap)
-{
-    snprintf(out, cap, "instance \"%s\" was removed from the configuration", instance);
 }

@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 #include "deliver/gen.h"
 #include "event/event.h"
+#include "store/delivery.h"
 
 #include <hookd/plugin.h>
 #include <pthread.h>
@@ -20,22 +21,9 @@
 #include <stdint.h>
 
 #define HK_LANE_THREADS_MAX 256
-#define HK_ERROR_TEXT_MAX   512
 
 struct hk_lane;
 struct hk_store;
-
-/* One event to be handed to one instance. Owned by whoever holds it: the store while it is
- * built, the lane while queued, the worker while it runs, the store again for the outcome. */
-struct hk_delivery {
-    struct hk_delivery *next;
-    int64_t rowid;           /* deliveries.id in the store */
-    struct hk_event_rec *ev; /* one reference */
-    uint32_t attempt;        /* 1 for the first delivery */
-    struct hk_lane *lane;
-    hookd_result result;           /* set by the worker */
-    char error[HK_ERROR_TEXT_MAX]; /* the plugin's last error while handling, or ours */
-};
 
 struct hk_lane_slot {
     pthread_t thread;
@@ -58,12 +46,9 @@ struct hk_lane {
     uint32_t want_threads;      /* the instance's concurrency; 0 when removed */
     struct hk_instance *inst;   /* current instance, NULL once removed from the config */
     struct hk_gen *gen;         /* one reference, keeping inst alive */
-    struct hk_retry_conf retry; /* copied from the current instance's conf (store reads it) */
+    struct hk_retry_conf retry; /* the current instance's: stamped on each outcome */
     int64_t timeout_ms;
     bool stopping;
-    bool backlog;        /* store-owned: deliveries of this lane wait in the store */
-    atomic_uint planned; /* pushes the store promised and has not made yet (committed rows
-                          * waiting for their sync); counted against the queue's room */
     struct hk_lane_slot slots[HK_LANE_THREADS_MAX];
     _Atomic uint64_t handled[3]; /* outcomes by hookd_result */
     _Atomic uint64_t overruns;
@@ -75,8 +60,8 @@ struct hk_lane *hk_lane_create(const char *name, struct hk_store *store);
  * starts or retires workers to match the instance's concurrency. Control thread. Returns the
  * deliveries that were queued when the lane was detached (the caller dead-letters them). */
 struct hk_delivery *hk_lane_attach(struct hk_lane *l, struct hk_instance *inst, struct hk_gen *gen);
-/* Queues d, which the store planned for (room was counted, see planned): the capacity is
- * not checked again, only that the lane is still attached. Any thread. */
+/* Queues d, whose room the store counted (see store/lanes.h): the capacity is not checked
+ * again, only that the lane is still attached. Any thread. */
 bool hk_lane_push_planned(struct hk_lane *l, struct hk_delivery *d);
 /* True while the lane has an instance (not removed by a reload). Any thread. */
 bool hk_lane_attached(struct hk_lane *l);
@@ -92,11 +77,6 @@ void hk_lane_free(struct hk_lane *l);
 /* Logs and counts handle() calls running longer than the instance's timeout_ms (a thread
  * cannot be killed: the slot stays busy until the call returns). Any thread. */
 void hk_lane_watchdog(struct hk_lane *l, int64_t now_ms);
-/* Frees a delivery and its event reference. */
-void hk_delivery_free(struct hk_delivery *d);
-/* Writes the last_error of a delivery whose instance a reload removed: one wording for the
- * store, the dispatcher and the operator's queries. */
-void hk_lane_removed_error(const char *instance, char *out, size_t cap);
 /* While a worker runs handle(), the host API's log() copies each ERROR or WARN message here
  * (HK_ERROR_TEXT_MAX bytes), so the outcome of the delivery can say why. NULL otherwise. */
 extern _Thread_local char *hk_handle_error;

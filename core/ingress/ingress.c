@@ -13,7 +13,6 @@
 #include "base/json_write.h"
 #include "base/log.h"
 #include "daemon/server.h"
-#include "deliver/lane.h"
 #include "event/envelope.h"
 #include "net/response.h"
 #include "store/store.h"

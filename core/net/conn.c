@@ -323,7 +323,7 @@ static bool proxy_header(struct hk_conn *c, const uint8_t **p, size_t *n)
 
 static void tls_established(struct hk_conn *c)
 {
-    char about[160];
+    char about[HK_WHY_MAX];
     const char *subject = hk_tls_session_subject(c->tls);
     hk_tls_session_describe(c->tls, about, sizeof about);
     hk_log(HK_LOG_DEBUG, "TLS established", HK_S("peer", c->peer_text), HK_S("session", about),
@@ -334,7 +334,7 @@ static void tls_established(struct hk_conn *c)
 /* The alert mbedTLS wrote goes out, then the connection closes. */
 static void tls_failed(struct hk_conn *c)
 {
-    char why[160];
+    char why[HK_WHY_MAX];
     hk_tls_session_error(c->tls, why, sizeof why);
     hk_log(HK_LOG_INFO,
            hk_tls_session_established(c->tls) ? "TLS connection failed" : "TLS handshake failed",

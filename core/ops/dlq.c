@@ -7,7 +7,6 @@
 #include "base/form.h"
 #include "base/jconf.h"
 #include "base/log.h"
-#include "deliver/lane.h"
 
 #include <jansson.h>
 #include <sqlite3.h>

@@ -124,7 +124,7 @@ static void store_metrics(struct hk_server *s, const struct hk_delivery_counts *
     hk_buf_printf(b, "hookd_store_queue %llu\n", (unsigned long long)st.queue_depth);
     help(b, "hookd_store_batch_size", "histogram", "requests per committed batch");
     uint64_t cum = 0;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < HK_STORE_HIST_BUCKETS; i++) {
         cum += st.batch_hist[i];
         hk_buf_printf(b, "hookd_store_batch_size_bucket{le=\"%s\"} %llu\n", sizes[i],
                       (unsigned long long)cum);
@@ -135,7 +135,7 @@ static void store_metrics(struct hk_server *s, const struct hk_delivery_counts *
     help(b, "hookd_store_commit_seconds", "histogram",
          "time from a batch's start to its commit being durable (with fsync: synced)");
     cum = 0;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < HK_STORE_HIST_BUCKETS; i++) {
         cum += st.commit_hist[i];
         hk_buf_printf(b, "hookd_store_commit_seconds_bucket{le=\"%s\"} %llu\n", bounds[i],
                       (unsigned long long)cum);

@@ -21,9 +21,8 @@
 #define BACKLOG_LOOK_AGAIN_MS 100
 #define RECENT_EVENTS         131072 /* committed events whose duplicates are answered at once */
 #define WAIT_MAX_MS           60000  /* the writer looks at its clocks at least this often */
-#define HIST_BUCKETS          8
 
-static const double commit_bounds_ms[HIST_BUCKETS - 1] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+static const double commit_bounds_ms[HK_STORE_HIST_BUCKETS - 1] = {0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
 int hk_store_retry_after(int code)
 {
@@ -109,8 +108,13 @@ int hk_store_open(const struct hk_store_conf *c, struct hk_store **out, char *er
     return 0;
 }
 
-void hk_store_push_later(struct hk_store *s, struct hk_delivery *d)
+void hk_store_plan_push(struct hk_store *s, struct hk_delivery *d, struct hk_store_lane *at,
+                        struct hk_lane *lane)
 {
+    d->at = at;
+    d->instance = at->name;
+    d->lane = lane;
+    at->planned++;
     d->next = s->push;
     s->push = d;
 }
@@ -239,12 +243,12 @@ static int write_batch(struct hk_store *s, struct batch *b, int64_t now)
 static void record_commit(struct hk_store *s, size_t n, int64_t us)
 {
     size_t bucket = 0, size = n;
-    while (size > 1 && bucket < HIST_BUCKETS - 1) {
+    while (size > 1 && bucket < HK_STORE_HIST_BUCKETS - 1) {
         size >>= 1;
         bucket++;
     }
     atomic_fetch_add(&s->stats.batch_hist[bucket], 1);
-    for (bucket = 0; bucket < HIST_BUCKETS - 1 && us / 1000.0 >= commit_bounds_ms[bucket];)
+    for (bucket = 0; bucket < HK_STORE_HIST_BUCKETS - 1 && us / 1000.0 >= commit_bounds_ms[bucket];)
         bucket++;
     atomic_fetch_add(&s->stats.commit_hist[bucket], 1);
     atomic_fetch_add(&s->stats.batches, 1);
@@ -260,13 +264,13 @@ static void push_deliveries(struct hk_store *s, struct hk_delivery *d)
 {
     for (struct hk_delivery *next; d; d = next) {
         next = d->next;
-        struct hk_lane *lane = d->lane;
-        if (!hk_lane_push_planned(lane, d)) { /* detached by a reload meanwhile */
+        struct hk_store_lane *at = d->at;
+        if (!s->lanes.push(d->lane, d)) { /* its instance was removed by a reload meanwhile */
             d->result = HOOKD_PERMANENT;
-            hk_lane_removed_error(lane->name, d->error, sizeof d->error);
+            hk_delivery_removed_error(d->instance, d->error, sizeof d->error);
             hk_store_complete(s, d);
         }
-        atomic_fetch_sub(&lane->planned, 1);
+        at->planned--;
     }
 }
 
@@ -328,7 +332,7 @@ void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code)
         op->result = code;
     for (struct hk_delivery *d = b->push, *next; d; d = next) {
         next = d->next;
-        atomic_fetch_sub(&d->lane->planned, 1);
+        d->at->planned--;
         hk_delivery_free(d); /* the store still has it and loads it again */
     }
     for (struct hk_delivery *d = b->outcomes, *next; d; d = next) {
@@ -396,15 +400,50 @@ static void *writer(void *arg)
     return NULL;
 }
 
-int hk_store_start(struct hk_store *s, struct hk_dispatch *d)
+struct hk_store_lane *hk_store_lane_get(struct hk_store *s, const char *name)
 {
-    s->dispatch = d;
-    s->backlog = true; /* a restart may have left ready deliveries: look for them */
-    struct hk_dispatch *dp = d;
-    pthread_mutex_lock(&dp->mu);
-    for (size_t i = 0; i < dp->n; i++)
-        dp->lanes[i]->backlog = true;
-    pthread_mutex_unlock(&dp->mu);
+    for (size_t i = 0; i < s->nat; i++)
+        if (strcmp(s->at[i]->name, name) == 0)
+            return s->at[i];
+    if (s->nat == s->capat) {
+        size_t cap = s->capat ? 2 * s->capat : 16;
+        struct hk_store_lane **v = realloc(s->at, cap * sizeof *v);
+        if (!v)
+            return NULL;
+        s->at = v;
+        s->capat = cap;
+    }
+    struct hk_store_lane *at = calloc(1, sizeof *at);
+    if (at && !(at->name = strdup(name))) {
+        free(at);
+        at = NULL;
+    }
+    if (at)
+        s->at[s->nat++] = at;
+    return at;
+}
+
+static void mark_backlog(void *arg, struct hk_lane *lane, const char *name)
+{
+    (void)lane;
+    struct hk_store_lane *at = hk_store_lane_get(arg, name);
+    if (at)
+        at->backlog = true;
+    else
+        hk_log(HK_LOG_ERROR, "out of memory: deliveries waiting in the store are not looked for",
+               HK_S("instance", name), HK_S("fix", "restart hookd with more memory"));
+}
+
+void hk_store_backlog_all(struct hk_store *s)
+{
+    s->lanes.each(s->lanes.self, mark_backlog, s);
+    s->backlog = true;
+}
+
+int hk_store_start(struct hk_store *s, const struct hk_store_lanes *lanes)
+{
+    s->lanes = *lanes;
+    hk_store_backlog_all(s); /* a restart may have left ready deliveries */
     int rc = hk_reader_start(s);
     if (rc)
         return rc;
@@ -441,6 +480,11 @@ void hk_store_close(struct hk_store *s)
     pthread_cond_destroy(&s->cond);
     free(s->conf.path);
     hk_recent_free(s->recent);
+    for (size_t i = 0; i < s->nat; i++) {
+        free(s->at[i]->name);
+        free(s->at[i]);
+    }
+    free(s->at);
     free(s);
 }
 
@@ -466,7 +510,7 @@ void hk_store_get_stats(const struct hk_store *s, struct hk_store_stats *o)
     o->commit_us_total = atomic_load(&m->stats.commit_us_total);
     o->commit_us_max = atomic_load(&m->stats.commit_us_max);
     o->batch_max_seen = atomic_load(&m->stats.batch_max_seen);
-    for (int i = 0; i < HIST_BUCKETS; i++) {
+    for (int i = 0; i < HK_STORE_HIST_BUCKETS; i++) {
         o->batch_hist[i] = atomic_load(&m->stats.batch_hist[i]);
         o->commit_hist[i] = atomic_load(&m->stats.commit_hist[i]);
     }

@@ -21,8 +21,9 @@
 
 #include "base/task.h"
 #include "conf/conf.h"
-#include "deliver/dispatch.h"
 #include "event/event.h"
+#include "store/delivery.h"
+#include "store/lanes.h"
 #include "store/recent.h"
 
 #include <stdbool.h>
@@ -54,8 +55,9 @@ struct hk_ingest {
 /* Opens (creating if needed) the database of c, checks the schema, and marks deliveries
  * left "running" by a crash as ready again. 0, or a negative code with a message in err. */
 int hk_store_open(const struct hk_store_conf *c, struct hk_store **out, char *err, size_t cap);
-/* Starts the writer thread, which pushes deliveries to the lanes of d. 0 or an error. */
-int hk_store_start(struct hk_store *s, struct hk_dispatch *d);
+/* Starts the writer thread, which pushes deliveries to lanes (copied; lanes->self must
+ * outlive the store's stop). 0 or an error. */
+int hk_store_start(struct hk_store *s, const struct hk_store_lanes *lanes);
 /* Queues op (I/O thread). 0: op->task will run on reply_to; otherwise HK_EFULL (queue full)
  * or HK_ESTORE (store failed), and the task will not run: answer 503 at once. */
 int hk_store_submit(struct hk_store *s, struct hk_ingest *op);
@@ -98,12 +100,14 @@ void hk_store_instance_removed(struct hk_store *s, const char *name,
                                struct hk_task_queue *reply_to);
 
 /* Statistics for /metrics; any thread. */
+#define HK_STORE_HIST_BUCKETS 8
 struct hk_store_stats {
     uint64_t batches, ingested, duplicates, rejected, completions, commit_us_total, commit_us_max,
         batch_max_seen;
     uint64_t queue_depth;
-    uint64_t batch_hist[8];  /* batch sizes: 1, 2-3, 4-7, ... 128+ */
-    uint64_t commit_hist[8]; /* commit latency: <0.1, <0.25, <0.5, <1, <2.5, <5, <10, >=10 ms */
+    uint64_t batch_hist[HK_STORE_HIST_BUCKETS];  /* batch sizes: 1, 2-3, 4-7, ... 128+ */
+    uint64_t commit_hist[HK_STORE_HIST_BUCKETS]; /* commit latency: <0.1, <0.25, <0.5, <1,
+                                                  * <2.5, <5, <10, >=10 ms */
 };
 void hk_store_get_stats(const struct hk_store *s, struct hk_store_stats *out);
 

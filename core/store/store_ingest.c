@@ -39,18 +39,19 @@ static int insert_event(struct hk_store *s, struct hk_ingest *op, int64_t *rowid
 enum placement { TO_MEMORY, TO_STORE, TO_DEAD };
 
 /* A new delivery goes straight to its lane's memory when the lane has room and nothing of
- * it waits in the store (first come, first served); otherwise it waits as 'ready'. When the
- * instance has just been removed by a reload (the request was routed by the generation
- * before), the delivery is a dead letter saying so, like the others the instance left. */
-static enum placement place(struct hk_lane *l)
+ * its instance waits in the store (first come, first served); otherwise it waits as 'ready'.
+ * When the instance has just been removed by a reload (the request was routed by the
+ * generation before), the delivery is a dead letter saying so, like the others the instance
+ * left. */
+static enum placement place(struct hk_store *s, struct hk_lane *lane, struct hk_store_lane *at)
 {
-    if (!l || !hk_lane_attached(l))
+    if (!lane)
         return TO_DEAD;
-    if (l->backlog)
+    if (at->backlog)
         return TO_STORE;
-    if (hk_lane_room(l) > atomic_load(&l->planned))
+    if (s->lanes.room(lane) > at->planned)
         return TO_MEMORY;
-    l->backlog = true;
+    at->backlog = true;
     return TO_STORE;
 }
 
@@ -59,11 +60,14 @@ static const char *const state_names[] = {"running", "ready", "dead"};
 static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t event_row,
                            const char *instance, int64_t now)
 {
-    struct hk_lane *lane = hk_dispatch_find(s->dispatch, instance);
-    enum placement where = place(lane);
-    char why[160];
+    struct hk_store_lane *at = hk_store_lane_get(s, instance);
+    if (!at)
+        return SQLITE_NOMEM;
+    struct hk_lane *lane = s->lanes.find(s->lanes.self, instance);
+    enum placement where = place(s, lane, at);
+    char why[HK_WHY_MAX];
     if (where == TO_DEAD)
-        hk_lane_removed_error(instance, why, sizeof why);
+        hk_delivery_removed_error(instance, why, sizeof why);
     sqlite3_stmt *st = s->st[ST_INSERT_DELIVERY];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, event_row);
@@ -79,15 +83,10 @@ static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t eve
         s->backlog = true;
     if (where != TO_MEMORY)
         return SQLITE_OK;
-    struct hk_delivery *d = calloc(1, sizeof *d);
+    struct hk_delivery *d = hk_delivery_new(op->ev, sqlite3_last_insert_rowid(s->db), 1);
     if (!d)
         return SQLITE_NOMEM;
-    d->rowid = sqlite3_last_insert_rowid(s->db);
-    d->ev = hk_event_acquire(op->ev);
-    d->attempt = 1;
-    d->lane = lane;
-    atomic_fetch_add(&lane->planned, 1);
-    hk_store_push_later(s, d);
+    hk_store_plan_push(s, d, at, lane);
     return SQLITE_OK;
 }
 

@@ -2,6 +2,7 @@
 #ifndef HK_STORE_INTERNAL_H
 #define HK_STORE_INTERNAL_H
 
+#include "store/lanes.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -22,10 +23,21 @@ enum store_stmt {
     ST_COUNT
 };
 
+/* The store's record of one instance: what it promised the instance's queue. Writer thread
+ * only (and the control thread before the writer starts). */
+struct hk_store_lane {
+    char *name;       /* owned */
+    uint32_t planned; /* pushes promised and not made yet (rows waiting for their commit),
+                       * counted against the queue's room */
+    bool backlog;     /* deliveries of this instance wait in the store ('ready') */
+};
+
 struct hk_store {
     sqlite3 *db;
     struct hk_store_conf conf; /* path is owned */
-    struct hk_dispatch *dispatch;
+    struct hk_store_lanes lanes;
+    struct hk_store_lane **at; /* records by instance name; only appended, never moved */
+    size_t nat, capat;
     pthread_t thread;
     bool started;
 
@@ -56,7 +68,8 @@ struct hk_store {
 
     struct {
         _Atomic uint64_t batches, ingested, duplicates, rejected, completions, commit_us_total,
-            commit_us_max, batch_max_seen, batch_hist[8], commit_hist[8];
+            commit_us_max, batch_max_seen, batch_hist[HK_STORE_HIST_BUCKETS],
+            commit_hist[HK_STORE_HIST_BUCKETS];
     } stats;
 };
 
@@ -84,8 +97,13 @@ int hk_store_scan(struct hk_store *s, int64_t now);
 int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now);
 /* store_prune.c: deletes finished events older than the dedup window, in small steps. */
 void hk_store_prune(struct hk_store *s, int64_t now);
-/* Queues a delivery to be handed to its lane after the commit (writer thread). */
-void hk_store_push_later(struct hk_store *s, struct hk_delivery *d);
+/* The record of instance name, made (without backlog) when there is none yet; NULL when
+ * out of memory. Writer thread. */
+struct hk_store_lane *hk_store_lane_get(struct hk_store *s, const char *name);
+/* Promises d to lane, the queue of at's instance: it is handed over after the commit, and
+ * counts against the queue's room until then (writer thread). */
+void hk_store_plan_push(struct hk_store *s, struct hk_delivery *d, struct hk_store_lane *at,
+                        struct hk_lane *lane);
 /* After the commit (with durability fsync, the commit's fsync): lanes get their deliveries,
  * requests their answers, committed events enter the recent table. Frees nothing of b itself. */
 void hk_store_finish_batch(struct hk_store *s, struct batch *b);

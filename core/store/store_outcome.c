@@ -4,7 +4,7 @@
 #include "store/store_internal.h"
 
 #include "base/log.h"
-#include "deliver/backoff.h"
+#include "store/backoff.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,29 +39,21 @@ static int step_retry(struct hk_store *s, int64_t row, int64_t next, int64_t now
     return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
 }
 
-static struct hk_retry_conf lane_retry(struct hk_lane *l)
-{
-    pthread_mutex_lock(&l->mu);
-    struct hk_retry_conf r = l->retry;
-    pthread_mutex_unlock(&l->mu);
-    return r;
-}
-
 static int retry_or_give_up(struct hk_store *s, struct hk_delivery *d, int64_t now)
 {
-    struct hk_retry_conf r = lane_retry(d->lane);
+    const struct hk_retry_conf r = d->retry;
     char why[HK_ERROR_TEXT_MAX + 64];
     const char *err = d->error[0] ? d->error : "the plugin asked for a retry";
     if (d->attempt >= r.max_attempts || now - d->ev->received_ms >= r.max_age_ms) {
         snprintf(why, sizeof why, "gave up after %u attempts (%s): %s", d->attempt,
                  d->attempt >= r.max_attempts ? "max_attempts" : "max_age", err);
-        hk_log(HK_LOG_WARN, "delivery dead-lettered", HK_S("instance", d->lane->name),
+        hk_log(HK_LOG_WARN, "delivery dead-lettered", HK_S("instance", d->instance),
                HK_S("id", d->ev->id), HK_I("attempts", d->attempt), HK_S("reason", why));
         return step_dead(s, d->rowid, now, why);
     }
     int64_t delay = hk_backoff_ms(&r, d->attempt, &s->rng);
     int64_t next = now + delay;
-    hk_log(HK_LOG_DEBUG, "retry scheduled", HK_S("instance", d->lane->name), HK_S("id", d->ev->id),
+    hk_log(HK_LOG_DEBUG, "retry scheduled", HK_S("instance", d->instance), HK_S("id", d->ev->id),
            HK_I("attempt", d->attempt), HK_I("delay_ms", delay),
            HK_I("bound_ms", hk_backoff_bound_ms(&r, d->attempt)));
     if (next < s->next_due_ms)
@@ -77,7 +69,7 @@ static int apply_one(struct hk_store *s, struct hk_delivery *d, int64_t now)
     case HOOKD_RETRY:
         return retry_or_give_up(s, d, now);
     default:
-        hk_log(HK_LOG_WARN, "delivery dead-lettered", HK_S("instance", d->lane->name),
+        hk_log(HK_LOG_WARN, "delivery dead-lettered", HK_S("instance", d->instance),
                HK_S("id", d->ev->id), HK_I("attempts", d->attempt),
                HK_S("reason", d->error[0] ? d->error : "the plugin said it can never succeed"));
         return step_dead(s, d->rowid, now,
@@ -91,7 +83,7 @@ int hk_store_outcomes(struct hk_store *s, struct hk_delivery *list, int64_t now)
         int rc = apply_one(s, d, now);
         if (rc != SQLITE_OK)
             return rc;
-        if (d->lane->backlog)
+        if (d->at->backlog)
             s->backlog = true; /* a slot freed: waiting deliveries can move up */
     }
     return SQLITE_OK;

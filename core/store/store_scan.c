@@ -4,6 +4,7 @@
 #include "store/store_internal.h"
 
 #include "base/clock.h"
+#include "base/err.h"
 #include "base/log.h"
 
 #include <stdio.h>
@@ -33,23 +34,18 @@ static const char *col_text(sqlite3_stmt *st, int c)
     return (const char *)sqlite3_column_text(st, c);
 }
 
-static struct hk_delivery *row_to_delivery(sqlite3_stmt *st, struct hk_lane *lane)
+static struct hk_delivery *row_to_delivery(sqlite3_stmt *st)
 {
-    struct hk_delivery *d = calloc(1, sizeof *d);
-    if (!d)
-        return NULL;
-    d->rowid = sqlite3_column_int64(st, C_DELIVERY);
-    d->attempt = (uint32_t)sqlite3_column_int(st, C_ATTEMPTS) + 1;
-    d->lane = lane;
-    d->ev =
+    struct hk_event_rec *ev =
         hk_event_load(sqlite3_column_int64(st, C_EVENT), col_text(st, C_SOURCE), col_text(st, C_ID),
                       col_text(st, C_TYPE), sqlite3_column_int64(st, C_CREATED),
                       sqlite3_column_int64(st, C_RECEIVED), sqlite3_column_blob(st, C_BODY),
                       (size_t)sqlite3_column_bytes(st, C_BODY), col_text(st, C_HEADERS));
-    if (!d->ev) {
-        free(d);
+    if (!ev)
         return NULL;
-    }
+    struct hk_delivery *d = hk_delivery_new(ev, sqlite3_column_int64(st, C_DELIVERY),
+                                            (uint32_t)sqlite3_column_int(st, C_ATTEMPTS) + 1);
+    hk_event_release(ev); /* d holds its own reference */
     return d;
 }
 
@@ -62,14 +58,15 @@ static int mark_running(struct hk_store *s, int64_t row, int64_t now)
     return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
 }
 
-/* Moves the row st is on into lane. *moved is false when the lane had no room. */
-static int move_row(struct hk_store *s, sqlite3_stmt *st, struct hk_lane *lane, int64_t now,
-                    bool *moved)
+/* Moves the row st is on into lane, the queue of at's instance. *moved is false when the
+ * lane had no room. */
+static int move_row(struct hk_store *s, sqlite3_stmt *st, struct hk_store_lane *at,
+                    struct hk_lane *lane, int64_t now, bool *moved)
 {
     *moved = false;
-    if (hk_lane_room(lane) <= atomic_load(&lane->planned))
+    if (s->lanes.room(lane) <= at->planned)
         return SQLITE_OK;
-    struct hk_delivery *d = row_to_delivery(st, lane);
+    struct hk_delivery *d = row_to_delivery(st);
     if (!d)
         return SQLITE_NOMEM;
     int rc = mark_running(s, d->rowid, now);
@@ -77,8 +74,7 @@ static int move_row(struct hk_store *s, sqlite3_stmt *st, struct hk_lane *lane, 
         hk_delivery_free(d);
         return rc;
     }
-    atomic_fetch_add(&lane->planned, 1);
-    hk_store_push_later(s, d);
+    hk_store_plan_push(s, d, at, lane);
     *moved = true;
     return SQLITE_OK;
 }
@@ -107,10 +103,14 @@ static int load_due(struct hk_store *s, int64_t now)
     sqlite3_bind_int64(st, 1, now);
     sqlite3_bind_int(st, 2, DUE_BATCH);
     while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        struct hk_lane *lane = hk_dispatch_find(s->dispatch, col_text(st, C_INSTANCE));
+        const char *name = col_text(st, C_INSTANCE);
+        struct hk_lane *lane = s->lanes.find(s->lanes.self, name);
+        struct hk_store_lane *at = lane ? hk_store_lane_get(s, name) : NULL;
         bool moved = false;
-        if (lane && hk_lane_attached(lane))
-            rc = move_row(s, st, lane, now, &moved);
+        if (lane && !at)
+            rc = SQLITE_NOMEM;
+        else if (lane)
+            rc = move_row(s, st, at, lane, now, &moved);
         skipped |= !moved; /* lane full, or the instance is gone (dead-lettered on removal) */
     }
     sqlite3_reset(st);
@@ -121,29 +121,49 @@ static int load_due(struct hk_store *s, int64_t now)
     return rc;
 }
 
-/* Moves waiting deliveries of lane into its memory while it has room; *got counts them. */
-static int load_ready(struct hk_store *s, struct hk_lane *lane, int64_t now, uint32_t *got)
+/* Moves deliveries of at's instance that wait in the store into lane while it has room;
+ * *got counts them. */
+static int load_ready(struct hk_store *s, struct hk_store_lane *at, struct hk_lane *lane,
+                      int64_t now, uint32_t *got)
 {
-    uint32_t room = hk_lane_room(lane);
-    uint32_t planned = atomic_load(&lane->planned);
-    if (room <= planned)
+    uint32_t room = s->lanes.room(lane);
+    if (room <= at->planned)
         return SQLITE_OK;
-    room -= planned;
+    room -= at->planned;
     sqlite3_stmt *st = s->st[ST_LOAD_READY];
     int rc = SQLITE_OK;
     bool moved = true;
     sqlite3_reset(st);
-    hk_store_bind_text(st, 1, lane->name);
+    hk_store_bind_text(st, 1, at->name);
     sqlite3_bind_int(st, 2, (int)room);
     uint32_t before = *got;
     while (rc == SQLITE_OK && moved && sqlite3_step(st) == SQLITE_ROW) {
-        rc = move_row(s, st, lane, now, &moved);
+        rc = move_row(s, st, at, lane, now, &moved);
         *got += moved;
     }
     sqlite3_reset(st);
     if (rc == SQLITE_OK && *got - before < room)
-        lane->backlog = false; /* everything that waited is in memory now */
+        at->backlog = false; /* everything that waited is in memory now */
     return rc;
+}
+
+struct scan {
+    struct hk_store *s;
+    int64_t now;
+    uint32_t got;
+    int rc;
+};
+
+static void scan_lane(void *arg, struct hk_lane *lane, const char *name)
+{
+    struct scan *sc = arg;
+    struct hk_store_lane *at = sc->rc == SQLITE_OK ? hk_store_lane_get(sc->s, name) : NULL;
+    if (sc->rc == SQLITE_OK && !at)
+        sc->rc = SQLITE_NOMEM;
+    if (!at || !at->backlog)
+        return;
+    sc->rc = load_ready(sc->s, at, lane, sc->now, &sc->got);
+    sc->s->backlog |= at->backlog;
 }
 
 int hk_store_scan(struct hk_store *s, int64_t now)
@@ -154,26 +174,18 @@ int hk_store_scan(struct hk_store *s, int64_t now)
     if (rc != SQLITE_OK || !s->backlog)
         return rc;
     s->backlog = false;
-    uint32_t got = 0;
-    struct hk_dispatch *dp = s->dispatch;
-    pthread_mutex_lock(&dp->mu);
-    for (size_t i = 0; i < dp->n && rc == SQLITE_OK; i++) {
-        struct hk_lane *lane = dp->lanes[i];
-        if (lane->backlog && hk_lane_attached(lane))
-            rc = load_ready(s, lane, now, &got);
-        s->backlog |= lane->backlog;
-    }
-    pthread_mutex_unlock(&dp->mu);
+    struct scan sc = {.s = s, .now = now};
+    s->lanes.each(s->lanes.self, scan_lane, &sc);
     /* Lanes that are full make room by finishing deliveries, and every outcome wakes the
      * writer: until then there is no point in looking again at once. */
-    s->backlog_stuck = s->backlog && got == 0;
-    return rc;
+    s->backlog_stuck = s->backlog && sc.got == 0;
+    return sc.rc;
 }
 
 int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now)
 {
-    char why[160];
-    hk_lane_removed_error(name, why, sizeof why);
+    char why[HK_WHY_MAX];
+    hk_delivery_removed_error(name, why, sizeof why);
     sqlite3_stmt *st = s->st[ST_KILL_INSTANCE];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, now);
@@ -212,14 +224,4 @@ void hk_store_instance_removed(struct hk_store *s, const char *name, struct hk_t
     k->job.task.run = removal_done;
     k->job.reply_to = reply_to;
     hk_store_run_job(s, &k->job);
-}
-
-void hk_store_backlog_all(struct hk_store *s)
-{
-    struct hk_dispatch *dp = s->dispatch;
-    pthread_mutex_lock(&dp->mu);
-    for (size_t i = 0; i < dp->n; i++)
-        dp->lanes[i]->backlog = true;
-    pthread_mutex_unlock(&dp->mu);
-    s->backlog = true;
 }

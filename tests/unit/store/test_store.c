@@ -9,7 +9,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
-#include "deliver/backoff.h"
+#include "store/backoff.h"
 #include "deliver/dispatch.h"
 #include "plugin/instance.h"
 #include "store/store.h"
@@ -130,7 +130,9 @@ static void world_start(struct world *w, const char *dir, struct fake *fakes, si
     w->gen->instances = w->insts;
     w->gen->ninstances = n;
     assert_int_equal(hk_dispatch_apply(&w->dispatch, w->gen), 0);
-    assert_int_equal(hk_store_start(w->store, &w->dispatch), 0);
+    struct hk_store_lanes lanes;
+    hk_dispatch_store_lanes(&w->dispatch, &lanes);
+    assert_int_equal(hk_store_start(w->store, &lanes), 0);
 }
 
 static void world_stop(struct world *w)

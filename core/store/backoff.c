@@ -1,5 +1,5 @@
 /* backoff.c -- exponential backoff with full jitter. */
-#include "deliver/backoff.h"
+#include "store/backoff.h"
 
 /* xorshift64*: jitter needs spread, not secrecy. */
 static uint64_t next_random(uint64_t *state)
