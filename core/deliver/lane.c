@@ -11,8 +11,6 @@
 #include <string.h>
 #include <time.h>
 
-_Thread_local char *hk_handle_error;
-
 struct hk_lane *hk_lane_create(const char *name, struct hk_store *store)
 {
     struct hk_lane *l = calloc(1, sizeof *l);
@@ -48,10 +46,7 @@ static void run(struct hk_lane *l, struct hk_instance *inst, int64_t timeout_ms,
         .headers = e->headers,
         .nheaders = e->nheaders,
     };
-    d->error[0] = 0;
-    hk_handle_error = d->error;
-    hookd_result r = inst->lib->desc->handle(inst->state, &inst->ctx, &pe.ev);
-    hk_handle_error = NULL;
+    hookd_result r = hk_instance_handle(inst, &pe, d->error, sizeof d->error);
     if (r != HOOKD_OK && r != HOOKD_RETRY && r != HOOKD_PERMANENT) {
         snprintf(d->error, sizeof d->error, "handle() returned %d, which is not a hookd_result",
                  (int)r);

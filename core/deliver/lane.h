@@ -77,8 +77,5 @@ void hk_lane_free(struct hk_lane *l);
 /* Logs and counts handle() calls running longer than the instance's timeout_ms (a thread
  * cannot be killed: the slot stays busy until the call returns). Any thread. */
 void hk_lane_watchdog(struct hk_lane *l, int64_t now_ms);
-/* While a worker runs handle(), the host API's log() copies each ERROR or WARN message here
- * (HK_ERROR_TEXT_MAX bytes), so the outcome of the delivery can say why. NULL otherwise. */
-extern _Thread_local char *hk_handle_error;
 
 #endif

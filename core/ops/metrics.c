@@ -199,6 +199,10 @@ void hk_metrics_render(struct hk_server *s, const struct hk_delivery_counts *dc,
                   "hookd_reloads_total{result=\"failed\"} %llu\n",
                   (unsigned long long)atomic_load(&s->reloads_ok),
                   (unsigned long long)atomic_load(&s->reloads_failed));
+    help(b, "hookd_plugin_api_misuses_total", "counter",
+         "event_header() calls about an event the plugin was not handed on that thread");
+    hk_buf_printf(b, "hookd_plugin_api_misuses_total %llu\n",
+                  (unsigned long long)hk_instance_misuses());
     plugin_metrics(g, b);
     hk_gen_release(g);
 }

@@ -1,10 +1,10 @@
 /* host_api.c -- the services table hookd hands every plugin (hookd_host_api). */
 #include "plugin/instance.h"
-#include "deliver/lane.h"
 
 #include "base/log.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +12,36 @@
 #include <strings.h>
 
 #define PLUGIN_LOG_MAX 4096 /* bytes of one plugin log message (as much as a log line holds) */
+
+/* The handle() call running on this thread, or NULL: what event_header() may answer for,
+ * and where log() copies errors and warnings. */
+struct call {
+    const struct hk_instance *inst;
+    const struct hk_plugin_event *pe;
+    char *error;
+    size_t cap;
+};
+static _Thread_local const struct call *current;
+static atomic_uint_fast64_t misuses;
+static atomic_bool misuse_warned;
+
+hookd_result hk_instance_handle(struct hk_instance *inst, const struct hk_plugin_event *pe,
+                                char *error, size_t cap)
+{
+    const struct call c = {inst, pe, cap ? error : NULL, cap};
+    if (c.error)
+        c.error[0] = 0;
+    const struct call *outer = current; /* the runner nests nothing, but stay correct */
+    current = &c;
+    hookd_result r = inst->lib->desc->handle(inst->state, &inst->ctx, &pe->ev);
+    current = outer;
+    return r;
+}
+
+uint64_t hk_instance_misuses(void)
+{
+    return atomic_load(&misuses);
+}
 
 /* The instance behind ctx, or NULL for a handle that is not (or no longer) a live instance:
  * a plugin kept ctx past fini(), or passed something else. Debug builds stop right there. */
@@ -62,16 +92,16 @@ static void host_log(hookd_ctx *ctx, hookd_log_level lvl, const char *fmt, ...)
     char text[PLUGIN_LOG_MAX];
     va_list ap;
     /* Inside handle(), errors and warnings also become the delivery's recorded reason. */
-    bool capture = level <= HK_LOG_WARN && hk_handle_error;
+    bool capture = level <= HK_LOG_WARN && current && current->error;
     if (!inst || !fmt || (!hk_log_enabled(level) && !capture))
         return;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     if (capture) { /* truncated to the delivery's error field */
-        size_t n = strnlen(text, HK_ERROR_TEXT_MAX - 1);
-        memcpy(hk_handle_error, text, n);
-        hk_handle_error[n] = 0;
+        size_t n = strnlen(text, current->cap - 1);
+        memcpy(current->error, text, n);
+        current->error[n] = 0;
     }
     if (level == HK_LOG_ERROR)
         note_init_error(inst, text);
@@ -208,12 +238,29 @@ static bool is_credential(const char *name)
            strcasecmp(name, "proxy-authorization") == 0;
 }
 
+/* An event_header() call about an event that is not the one handle() was given on this
+ * thread (a copy, a stale pointer, another thread): counted, and said once. */
+static void event_misused(void)
+{
+    atomic_fetch_add(&misuses, 1);
+    if (atomic_exchange(&misuse_warned, true))
+        return;
+    hk_log(HK_LOG_WARN,
+           "a plugin asked event_header() about an event it was not handed on this thread: "
+           "answered NULL (warned once; counted in hookd_plugin_api_misuses_total)",
+           HK_S("instance", current ? current->inst->conf->name : "(none: not inside handle())"),
+           HK_S("fix", "pass the exact ev pointer handle() received, from inside that call"));
+}
+
 static const char *host_event_header(const hookd_event *ev, const char *name, size_t *len)
 {
-    if (!ev || !name || is_credential(name))
+    if (!current || ev != &current->pe->ev) {
+        event_misused();
         return NULL;
-    const struct hk_plugin_event *pe =
-        (const struct hk_plugin_event *)((const char *)ev - offsetof(struct hk_plugin_event, ev));
+    }
+    if (!name || is_credential(name))
+        return NULL;
+    const struct hk_plugin_event *pe = current->pe;
     const struct hk_header *h = hk_header_find(pe->headers, pe->nheaders, name);
     if (h && len)
         *len = h->value_len;

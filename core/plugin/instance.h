@@ -60,7 +60,7 @@ struct hk_instance {
 };
 
 /* An event as the host hands it to handle(): the ABI struct plus what host services need.
- * Whoever builds one passes &pe->ev to handle(); event_header() finds pe again from it. */
+ * Hand it to hk_instance_handle(), which calls handle() with &pe->ev. */
 struct hk_plugin_event {
     hookd_event ev;
     /* Borrowed, like ev. Each value must be followed by a NUL byte (value[value_len] == 0):
@@ -70,6 +70,16 @@ struct hk_plugin_event {
     size_t nheaders;
 };
 
+/* Calls inst's handle() on this thread with &pe->ev; pe is borrowed for the call. While it
+ * runs, the host API's event_header() answers only for that exact ev on this thread (a copy,
+ * another event or another thread gets NULL and counts a misuse), and log() copies each
+ * ERROR or WARN message into error (cap bytes, NUL-terminated; error[0] is cleared first)
+ * so that the outcome can say why. error may be NULL. Returns handle()'s value unchecked. */
+hookd_result hk_instance_handle(struct hk_instance *inst, const struct hk_plugin_event *pe,
+                                char *error, size_t cap);
+/* How many times a plugin asked event_header() about an event that was not the one its
+ * handle() call on that thread was given (process-wide, for /metrics). Any thread. */
+uint64_t hk_instance_misuses(void);
 /* Creates the instance of ic: loads the library, checks the config keys against the plugin's
  * conf_keys and the instance's "events" against its subscriptions (narrowing only), then
  * calls init(). 0 with *out set, or a negative code with a message in err naming the file

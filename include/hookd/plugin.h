@@ -9,7 +9,8 @@
  * plugin whose major differs from its own. MINOR changes on append-only additions; hookd
  * refuses a plugin built against a newer minor than its own, and a plugin may use a host
  * service only if api->abi_minor says the host has it. Structs carry their size first and
- * only ever grow at the end.
+ * only ever grow at the end. A member appended later is marked "since 1.N" at its
+ * declaration: read it only when the struct's size (or api->abi_minor) shows it is there.
  *
  * Changelog, newest first:
  *   1.0  initial ABI
@@ -110,7 +111,9 @@ typedef struct hookd_host_api {
 
     /* A request header of ev (name matched case-insensitively): borrowed like ev, *len set
      * when len is not NULL. NULL if absent. Headers that carry credentials (Authorization,
-     * Cookie) are never kept. */
+     * Cookie) are never kept. ev must be the exact pointer handle() received, asked from
+     * inside that call on its thread: a copy of the event, or a call after handle()
+     * returned, gets NULL (and hookd counts the misuse). */
     const char *(*event_header)(const hookd_event *ev, const char *name, size_t *len);
     /* The instance's name from its configuration file; borrowed like ctx. */
     const char *(*instance_name)(hookd_ctx *ctx);

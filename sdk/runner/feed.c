@@ -51,12 +51,11 @@ static bool envelope(const struct pr_opts *o, json_t *root, hookd_event *ev, siz
 static hookd_result deliver(const struct pr_opts *o, struct hk_instance *inst,
                             struct hk_plugin_event *pe)
 {
-    const hookd_plugin *d = inst->lib->desc;
     hookd_result r = HOOKD_RETRY;
     for (uint32_t attempt = 1; attempt <= o->attempts && r == HOOKD_RETRY; attempt++) {
         pe->ev.attempt = attempt;
         pe->ev.deadline_ms = now_ms(CLOCK_MONOTONIC) + inst->conf->timeout_ms;
-        r = d->handle(inst->state, &inst->ctx, &pe->ev);
+        r = hk_instance_handle(inst, pe, NULL, 0);
     }
     return r;
 }

@@ -312,6 +312,29 @@ static void test_log_tags_instance(void **state)
     hk_instance_destroy(inst);
 }
 
+/* What the handle() of test_event_header saw. */
+struct header_probe {
+    const char *sig, *auth, *missing, *of_copy;
+    size_t len;
+    bool upper_found;
+};
+
+static hookd_result probe_handle(void *state, hookd_ctx *ctx, const hookd_event *ev)
+{
+    struct header_probe *p = state;
+    const hookd_host_api *api = hk_host_api();
+    hookd_event copy = *ev; /* a plugin that keeps its own copy of the event */
+    (void)ctx;
+    p->sig = api->event_header(ev, "x-flagright-signature", &p->len);
+    p->upper_found = api->event_header(ev, "X-FLAGRIGHT-SIGNATURE", NULL) != NULL;
+    p->auth = api->event_header(ev, "authorization", NULL); /* never handed out */
+    p->missing = api->event_header(ev, "x-missing", NULL);
+    p->of_copy = api->event_header(&copy, "x-flagright-signature", NULL);
+    return HOOKD_OK;
+}
+
+/* event_header() answers for the exact event handle() was given, on its thread, during the
+ * call; a copy of the event, or a call after handle() returned, gets NULL and is counted. */
 static void test_event_header(void **state)
 {
     (void)state;
@@ -322,13 +345,25 @@ static void test_event_header(void **state)
     };
     struct hk_plugin_event pe = {
         .ev = {.struct_size = sizeof(hookd_event), .id = "e1"}, .headers = headers, .nheaders = 2};
-    const hookd_host_api *api = hk_host_api();
-    size_t len = 0;
-    assert_string_equal(api->event_header(&pe.ev, "x-flagright-signature", &len), "abc123");
-    assert_int_equal(len, 6);
-    assert_non_null(api->event_header(&pe.ev, "X-FLAGRIGHT-SIGNATURE", NULL));
-    assert_null(api->event_header(&pe.ev, "authorization", &len)); /* never handed out */
-    assert_null(api->event_header(&pe.ev, "x-missing", &len));
+    struct header_probe probe = {0};
+    hookd_plugin desc = {.abi_major = 1, .name = "probe", .handle = probe_handle};
+    struct hk_plugin_lib lib = {.desc = &desc};
+    struct hk_instance_conf ic = {.name = "probe-1"};
+    struct hk_instance inst = {.conf = &ic, .lib = &lib, .state = &probe};
+    inst.ctx = (struct hookd_ctx){.magic = HK_CTX_MAGIC, .inst = &inst};
+    uint64_t misuses = hk_instance_misuses();
+
+    assert_int_equal(hk_instance_handle(&inst, &pe, NULL, 0), HOOKD_OK);
+    assert_string_equal(probe.sig, "abc123");
+    assert_int_equal(probe.len, 6);
+    assert_true(probe.upper_found);
+    assert_null(probe.auth);
+    assert_null(probe.missing);
+    assert_null(probe.of_copy);
+    assert_int_equal(hk_instance_misuses(), misuses + 1);
+    /* After the call, even the right pointer is refused: its memory is no longer lent. */
+    assert_null(hk_host_api()->event_header(&pe.ev, "x-flagright-signature", NULL));
+    assert_int_equal(hk_instance_misuses(), misuses + 2);
 }
 
 static void test_stale_ctx_ignored(void **state)

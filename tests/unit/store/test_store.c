@@ -51,7 +51,6 @@ static const char *const star[] = {"*", NULL};
 static hookd_result handle(void *state, hookd_ctx *ctx, const hookd_event *ev)
 {
     struct behaviour *b = state;
-    (void)ctx;
     pthread_mutex_lock(&b->mu);
     b->calls++;
     if (ev->attempt > b->max_attempt_seen)
@@ -63,10 +62,10 @@ static hookd_result handle(void *state, hookd_ctx *ctx, const hookd_event *ev)
     case RETRY_TWICE:
         return ev->attempt < 3 ? HOOKD_RETRY : HOOKD_OK;
     case RETRY_ALWAYS:
-        snprintf(hk_handle_error, HK_ERROR_TEXT_MAX, "downstream is down");
+        hk_host_api()->log(ctx, HOOKD_LOG_WARN, "downstream is down"); /* becomes the reason */
         return HOOKD_RETRY;
     case PERMANENT_ALWAYS:
-        snprintf(hk_handle_error, HK_ERROR_TEXT_MAX, "payload rejected by the CRM");
+        hk_host_api()->log(ctx, HOOKD_LOG_WARN, "payload rejected by the CRM");
         return HOOKD_PERMANENT;
     default:
         return HOOKD_OK;
@@ -89,6 +88,7 @@ static void fake_init(struct fake *f, const char *name, enum mode mode, uint32_t
         .retry = {.initial_ms = 5, .max_ms = 40, .max_attempts = 4, .max_age_ms = 3600000}};
     f->inst =
         (struct hk_instance){.conf = &f->ic, .lib = &f->lib, .state = &f->b, .concurrency = 2};
+    f->inst.ctx = (struct hookd_ctx){.magic = HK_CTX_MAGIC, .inst = &f->inst};
 }
 
 /* A running store with its dispatch and a hand-made generation of fake instances. */
