@@ -54,6 +54,14 @@ static struct hk_conf *load_conf(const char *dir)
     return c;
 }
 
+static const struct hk_conf *gen_conf(const struct hk_gen *g)
+{
+    return g->conf;
+}
+
+static const struct hk_io_owner io_owner = {
+    .acquire = hk_gen_acquire, .release = hk_gen_release, .conf = gen_conf};
+
 static int create_io(struct hk_server *s, unsigned n, bool admin)
 {
     s->io = calloc(n + admin, sizeof *s->io);
@@ -65,6 +73,8 @@ static int create_io(struct hk_server *s, unsigned n, bool admin)
             return HK_ENOMEM;
         s->io[s->nio_all++] = io;
         io->server = s;
+        io->open_conns = &s->nconns;
+        io->owner = &io_owner;
         io->index = i;
         io->done.run = io_done_task;
         int rc = uv_loop_init(&io->loop);

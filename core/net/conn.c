@@ -3,7 +3,6 @@
 
 #include "base/err.h"
 #include "base/log.h"
-#include "daemon/server.h"
 #include "net/proxy_proto.h"
 #include "net/response.h"
 #include "net/tls.h"
@@ -37,7 +36,7 @@ static void handle_closed_cb(uv_handle_t *h)
 static void release_gen(struct hk_conn *c)
 {
     if (c->gen)
-        hk_gen_release(c->gen);
+        c->io->owner->release(c->gen);
     c->gen = NULL;
     c->handler_data = NULL;
     c->log_source = NULL;
@@ -61,7 +60,7 @@ void hk_conn_close(struct hk_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     io->nconns--;
-    atomic_fetch_sub(&io->server->nconns, 1);
+    atomic_fetch_sub(io->open_conns, 1);
     if (c->handler->on_close)
         c->handler->on_close(c);
     if (!c->busy)
@@ -232,7 +231,7 @@ static void start_request(struct hk_conn *c)
 static bool on_head(struct hk_conn *c)
 {
     struct hk_request *req = &c->http.req;
-    c->gen = hk_gen_acquire(c->io->gen);
+    c->gen = c->io->owner->acquire(c->io->gen);
     c->phase = HK_CONN_BODY;
     arm(c, c->limits.body_timeout_ms);
     c->busy = true; /* an answer from on_head is accepted */
@@ -472,26 +471,27 @@ void hk_conn_accept(struct hk_listener *l)
 {
     static const struct hk_listen_conf admin = {.admin = true}; /* plain HTTP, no PROXY */
     struct hk_io *io = l->io;
+    const struct hk_conf *conf = io->owner->conf(io->gen);
     const struct hk_listen_conf *lc =
-        l->admin ? &admin : hk_conf_listener(io->gen->conf, l->address, l->ordinal);
+        l->admin ? &admin : hk_conf_listener(conf, l->address, l->ordinal);
     if (!lc) { /* the listener is leaving the configuration: its socket is about to close */
         refuse(l);
         return;
     }
-    if (atomic_fetch_add(&io->server->nconns, 1) >= io->gen->conf->limits.max_connections) {
-        atomic_fetch_sub(&io->server->nconns, 1);
+    if (atomic_fetch_add(io->open_conns, 1) >= conf->limits.max_connections) {
+        atomic_fetch_sub(io->open_conns, 1);
         refuse(l);
         return;
     }
     struct hk_conn *c = conn_new(io, lc);
     if (!c) {
-        atomic_fetch_sub(&io->server->nconns, 1);
+        atomic_fetch_sub(io->open_conns, 1);
         refuse(l);
         return;
     }
     uv_tcp_t *t = &c->tcp;
     if (uv_accept((uv_stream_t *)&l->tcp, (uv_stream_t *)t) != 0) {
-        atomic_fetch_sub(&io->server->nconns, 1);
+        atomic_fetch_sub(io->open_conns, 1);
         hk_tls_session_free(c->tls);
         uv_close((uv_handle_t *)t, (uv_close_cb)free); /* tcp is c's first member */
         return;
@@ -500,7 +500,7 @@ void hk_conn_accept(struct hk_listener *l)
     c->handler = l->handler;
     c->await_proxy = lc->proxy_protocol;
     c->tcp.data = c;
-    c->limits = io->gen->conf->limits;
+    c->limits = conf->limits;
     uv_timer_init(&io->loop, &c->timer);
     c->timer.data = c;
     c->open_handles = 2;

@@ -9,7 +9,7 @@
 #include "base/buf.h"
 #include "base/counters.h"
 #include "base/task.h"
-#include "deliver/gen.h"
+#include "conf/conf.h"
 #include "net/tls_session.h"
 
 #include <stdatomic.h>
@@ -22,6 +22,17 @@
 struct hk_server;
 struct hk_conn;
 struct hk_conn_handler;
+struct hk_gen; /* the owner's generation: net holds references to it, never looks inside */
+
+/* What net asks of the owner of the loops (the daemon) about its generations. */
+struct hk_io_owner {
+    /* Another reference to g (any thread). */
+    struct hk_gen *(*acquire)(struct hk_gen *g);
+    /* Gives one back. */
+    void (*release)(struct hk_gen *g);
+    /* The configuration g serves: listeners, limits, the access log; valid while g is. */
+    const struct hk_conf *(*conf)(const struct hk_gen *g);
+};
 
 struct hk_listener {
     uv_tcp_t tcp; /* tcp.data is the listener */
@@ -37,11 +48,14 @@ struct hk_listener {
 struct hk_io {
     uv_loop_t loop;
     uv_thread_t thread;
-    struct hk_server *server;
+    struct hk_server *server; /* the owner's: net never looks inside */
+    atomic_uint *open_conns;  /* shared by every loop: open connections, counted against
+                               * max_connections */
     unsigned index;
     struct hk_task_queue tasks;
     struct hk_task done; /* posted to the control loop when this loop has ended */
-    struct hk_gen *gen;  /* this loop's reference to the current generation */
+    struct hk_gen *gen;  /* this loop's reference to the current generation (owner's) */
+    const struct hk_io_owner *owner;
     struct hk_listener *listeners;
     struct hk_conn *conns; /* every open connection, for draining */
     size_t nconns;         /* open connections */

@@ -2,7 +2,6 @@
 #include "net/response.h"
 
 #include "base/log.h"
-#include "daemon/server.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -123,6 +122,6 @@ void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool clos
     status[end - code] = 0;
     hk_counter_add(&c->io->counters, HK_COUNT_HTTP_REQUESTS, c->log_source ? c->log_source : "-",
                    status, 1);
-    if (c->io->gen->conf->access_log)
+    if (c->io->owner->conf(c->io->gen)->access_log)
         access_line(c, r);
 }
