@@ -4,7 +4,7 @@
 #include "base/err.h"
 #include "base/log.h"
 #include "conf/conf_instance.h"
-#include "net/tls.h"
+#include "conf/tls.h"
 
 #include <arpa/inet.h>
 #include <limits.h>

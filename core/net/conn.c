@@ -3,9 +3,9 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "conf/tls.h"
 #include "net/proxy_proto.h"
 #include "net/response.h"
-#include "net/tls.h"
 #include "net/tls_session.h"
 
 #include <stdlib.h>

@@ -2,7 +2,7 @@
 #include "net/tls_session.h"
 
 #include "base/err.h"
-#include "net/tls.h"
+#include "conf/tls.h"
 
 #include <limits.h>
 #include <mbedtls/error.h>

@@ -9,7 +9,7 @@
  * failed, and a session that has not completed its handshake never sends plaintext. */
 #include "base/buf.h"
 #include "base/err.h"
-#include "net/tls.h"
+#include "conf/tls.h"
 #include "net/tls_session.h"
 
 #include <mbedtls/ctr_drbg.h>

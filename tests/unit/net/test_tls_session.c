@@ -11,7 +11,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
-#include "net/tls.h"
+#include "conf/tls.h"
 #include "net/tls_session.h"
 #include "testutil.h"
 

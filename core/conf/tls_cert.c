@@ -1,5 +1,5 @@
 /* tls_cert.c -- reading certificates and keys with messages that say what to do. */
-#include "net/tls_cert.h"
+#include "conf/tls_cert.h"
 
 #include "base/err.h"
 #include "base/secret.h"

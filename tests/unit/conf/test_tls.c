@@ -7,7 +7,7 @@
 #include <cmocka.h>
 
 #include "base/err.h"
-#include "net/tls.h"
+#include "conf/tls.h"
 #include "testutil.h"
 
 #include <stdio.h>

@@ -1,8 +1,8 @@
 /* tls.c -- a listener's TLS server context: reading "tls", the policy, SNI, references. */
-#include "net/tls.h"
+#include "conf/tls.h"
 
 #include "base/err.h"
-#include "net/tls_cert.h"
+#include "conf/tls_cert.h"
 
 #include <ctype.h>
 #include <mbedtls/ctr_drbg.h>
