@@ -60,7 +60,7 @@ static void metrics_done(struct hk_dlq_job *j)
     struct hk_conn *c = j->user;
     struct hk_server *s = c->io->server;
     struct hk_delivery_counts dc = {0};
-    json_t *counts = j->json ? json_loads(j->json, 0, NULL) : NULL;
+    json_t *counts = j->query.json ? json_loads(j->query.json, 0, NULL) : NULL;
     const struct {
         const char *key;
         uint64_t *out;
@@ -71,7 +71,7 @@ static void metrics_done(struct hk_dlq_job *j)
         *map[i].out = (uint64_t)json_integer_value(json_object_get(counts, map[i].key));
     json_decref(counts);
     struct hk_buf b = {0};
-    hk_metrics_render(s, counts || j->json ? &dc : NULL, &b);
+    hk_metrics_render(s, counts || j->query.json ? &dc : NULL, &b);
     reply(c, 200, "text/plain; version=0.0.4", (const char *)b.data, b.len);
     hk_buf_free(&b);
     hk_dlq_job_free(j);
@@ -92,10 +92,11 @@ static void submit_job(struct hk_conn *c, struct hk_dlq_query *q, void (*done)(s
 static void dlq_done(struct hk_dlq_job *j)
 {
     struct hk_conn *c = j->user;
-    if (j->json)
-        reply(c, j->status, "application/json", j->json, strlen(j->json));
+    if (j->query.json)
+        reply(c, j->query.status, "application/json", j->query.json, strlen(j->query.json));
     else
-        reply_error(c, j->status, j->status == 404 ? "no such entry" : "the store failed");
+        reply_error(c, j->query.status,
+                    j->query.status == 404 ? "no such entry" : "the store failed");
     hk_dlq_job_free(j);
 }
 

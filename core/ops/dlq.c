@@ -1,34 +1,16 @@
-/* dlq.c -- dead letters and stored events for operators: list, show, replay, purge. */
+/* dlq.c -- operators' queries from the admin API: parsing, routing replays, handing them to
+ * the store. */
 #include "ops/dlq.h"
 
-#include "base/clock.h"
-#include "base/codec.h"
 #include "base/err.h"
 #include "base/form.h"
 #include "base/jconf.h"
-#include "base/log.h"
 
-#include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Every filter is optional: a NULL text or a 0 time matches everything. */
-#define DEAD_FROM                                                                                  \
-    " FROM deliveries d JOIN events e ON e.id = d.event WHERE d.state = 'dead'"                    \
-    " AND (:source IS NULL OR e.source = :source) AND (:type IS NULL OR e.type = :type)"           \
-    " AND (:instance IS NULL OR d.instance = :instance) AND (:id IS NULL OR e.event_id = :id)"     \
-    " AND (:since = 0 OR e.received_ms >= :since) AND (:until = 0 OR e.received_ms < :until)"
-#define EVENTS_FROM                                                                                \
-    " FROM events e WHERE e.status = :what"                                                        \
-    " AND (:source IS NULL OR e.source = :source) AND (:type IS NULL OR e.type = :type)"           \
-    " AND (:id IS NULL OR e.event_id = :id)"                                                       \
-    " AND (:since = 0 OR e.received_ms >= :since) AND (:until = 0 OR e.received_ms < :until)"
-
 #define HK_DLQ_VALUE_MAX 512
-
-static const char *const what_names[] = {"dead", "unrouted", "invalid"};
 
 /* ---- parsing ---- */
 
@@ -71,8 +53,8 @@ static int set_field(struct hk_dlq_query *q, const char *k, char *v, int64_t now
         q->dry_run = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
     } else if (strcmp(k, "what") == 0) {
         int w = -1;
-        for (int i = 0; i < 3; i++)
-            if (strcmp(v, what_names[i]) == 0)
+        for (int i = HK_DLQ_DEAD; i <= HK_DLQ_INVALID; i++)
+            if (strcmp(v, hk_dlq_what_name((enum hk_dlq_what)i)) == 0)
                 w = i;
         rc = w < 0 ? HK_EINVAL : 0;
         q->what = w < 0 ? q->what : (enum hk_dlq_what)w;
@@ -112,306 +94,16 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
     return 0;
 }
 
-void hk_dlq_query_free(struct hk_dlq_query *q)
-{
-    free(q->source);
-    free(q->type);
-    free(q->instance);
-    free(q->id);
-    memset(q, 0, sizeof *q);
-}
-
-/* ---- running on the writer thread ---- */
-
-static void bind_filters(sqlite3_stmt *st, const struct hk_dlq_query *q, int64_t now)
-{
-    const struct {
-        const char *name;
-        const char *text;
-    } texts[] = {{":source", q->source},
-                 {":type", q->type},
-                 {":instance", q->instance},
-                 {":id", q->id},
-                 {":what", what_names[q->what]}};
-    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
-        int idx = sqlite3_bind_parameter_index(st, texts[i].name);
-        if (idx)
-            texts[i].text ? sqlite3_bind_text(st, idx, texts[i].text, -1, SQLITE_STATIC)
-                          : sqlite3_bind_null(st, idx);
-    }
-    const struct {
-        const char *name;
-        int64_t v;
-    } nums[] = {{":since", q->since_ms},
-                {":until", q->until_ms},
-                {":limit", q->limit},
-                {":now", now},
-                {":row", q->delivery}};
-    for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
-        int idx = sqlite3_bind_parameter_index(st, nums[i].name);
-        if (idx)
-            sqlite3_bind_int64(st, idx, nums[i].v);
-    }
-}
-
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, const struct hk_dlq_query *q)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        hk_log(HK_LOG_ERROR, "dlq query failed", HK_S("error", sqlite3_errmsg(db)));
-        return NULL;
-    }
-    bind_filters(st, q, hk_wall_ms());
-    return st;
-}
-
-static json_t *column(sqlite3_stmt *st, int i)
-{
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER:
-        return json_integer(sqlite3_column_int64(st, i));
-    case SQLITE_NULL:
-        return json_null();
-    case SQLITE_BLOB: {
-        const char *p = sqlite3_column_blob(st, i);
-        size_t n = (size_t)sqlite3_column_bytes(st, i);
-        json_t *s = json_stringn(p ? p : "", n);
-        if (s)
-            return s; /* UTF-8 text, the usual case for a JSON body */
-        char *b64 = malloc(4 * (n / 3 + 1) + 1);
-        hk_base64_encode((const uint8_t *)p, n, b64);
-        json_t *o = json_pack("{s:s}", "base64", b64);
-        free(b64);
-        return o;
-    }
-    default:
-        return json_string((const char *)sqlite3_column_text(st, i));
-    }
-}
-
-/* Runs a SELECT and returns its rows as objects keyed by the column names. */
-static json_t *rows(sqlite3 *db, const char *sql, const struct hk_dlq_query *q)
-{
-    sqlite3_stmt *st = prepare(db, sql, q);
-    if (!st)
-        return NULL;
-    json_t *arr = json_array();
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        json_t *o = json_object();
-        for (int i = 0; i < sqlite3_column_count(st); i++)
-            json_object_set_new(o, sqlite3_column_name(st, i), column(st, i));
-        json_array_append_new(arr, o);
-    }
-    sqlite3_finalize(st);
-    return arr;
-}
-
-static int64_t scalar(sqlite3 *db, const char *sql, const struct hk_dlq_query *q)
-{
-    sqlite3_stmt *st = prepare(db, sql, q);
-    int64_t v = -1;
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static int64_t change(sqlite3 *db, const char *sql, const struct hk_dlq_query *q)
-{
-    sqlite3_stmt *st = prepare(db, sql, q);
-    int64_t v = -1;
-    if (st && sqlite3_step(st) == SQLITE_DONE)
-        v = sqlite3_changes(db);
-    sqlite3_finalize(st);
-    return v;
-}
-
-static json_t *do_list(sqlite3 *db, const struct hk_dlq_query *q)
-{
-    if (q->what == HK_DLQ_DEAD)
-        return rows(db,
-                    "SELECT d.id AS delivery, d.instance, e.source, e.event_id AS id, e.type, "
-                    "d.attempts, e.received_ms, d.updated_ms AS failed_ms, d.last_error" DEAD_FROM
-                    " ORDER BY d.id LIMIT :limit",
-                    q);
-    return rows(db,
-                "SELECT e.id AS event, e.source, e.event_id AS id, e.type, e.received_ms, "
-                "e.invalid_reason" EVENTS_FROM " ORDER BY e.id LIMIT :limit",
-                q);
-}
-
-static json_t *do_show(sqlite3 *db, const struct hk_dlq_query *q)
-{
-    json_t *r = q->what == HK_DLQ_DEAD
-                    ? rows(db,
-                           "SELECT d.id AS delivery, d.instance, d.state, d.attempts, d.next_ms, "
-                           "d.updated_ms, d.last_error, e.source, e.event_id AS id, e.type, "
-                           "e.status, e.created_ms, e.received_ms, e.headers, e.body FROM "
-                           "deliveries d JOIN events e ON e.id = d.event WHERE d.id = :row",
-                           q)
-                    : rows(db,
-                           "SELECT e.id AS event, e.source, e.event_id AS id, e.type, e.status, "
-                           "e.invalid_reason, e.created_ms, e.received_ms, e.headers, e.body "
-                           "FROM events e WHERE e.id = :row",
-                           q);
-    json_t *one = r && json_array_size(r) ? json_incref(json_array_get(r, 0)) : NULL;
-    json_decref(r);
-    return one;
-}
-
-/* Routes every matching unrouted event with the current generation: how many, or -1 when a
- * statement failed (the caller then rolls back what was done). */
-static int64_t replay_unrouted(sqlite3 *db, const struct hk_dlq_query *q, const struct hk_gen *g,
-                               bool dry_run)
-{
-    sqlite3_stmt *sel =
-        prepare(db, "SELECT e.id, e.source, e.type" EVENTS_FROM " ORDER BY e.id LIMIT :limit", q);
-    sqlite3_stmt *ins = NULL, *upd = NULL;
-    sqlite3_prepare_v2(db,
-                       "INSERT OR IGNORE INTO deliveries (event, instance, state, "
-                       "attempts, updated_ms) VALUES (?1, ?2, 'ready', 0, ?3)",
-                       -1, &ins, NULL);
-    sqlite3_prepare_v2(db, "UPDATE events SET status = 'routed' WHERE id = ?1", -1, &upd, NULL);
-    int64_t routed = 0, now = hk_wall_ms();
-    int rc = sel && ins && upd ? SQLITE_ROW : SQLITE_ERROR;
-    while (rc == SQLITE_ROW && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
-        const char *names[HK_ROUTE_MAX];
-        size_t n = hk_gen_route(g, (const char *)sqlite3_column_text(sel, 2),
-                                (const char *)sqlite3_column_text(sel, 1), names);
-        routed += n > 0;
-        for (size_t i = 0; i < n && !dry_run && rc == SQLITE_ROW; i++) {
-            sqlite3_reset(ins);
-            sqlite3_bind_int64(ins, 1, sqlite3_column_int64(sel, 0));
-            sqlite3_bind_text(ins, 2, names[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(ins, 3, now);
-            rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_ROW : SQLITE_ERROR;
-        }
-        if (n && !dry_run && rc == SQLITE_ROW) {
-            sqlite3_reset(upd);
-            sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
-            rc = sqlite3_step(upd) == SQLITE_DONE ? SQLITE_ROW : SQLITE_ERROR;
-        }
-    }
-    sqlite3_finalize(sel);
-    sqlite3_finalize(ins);
-    sqlite3_finalize(upd);
-    return rc == SQLITE_DONE ? routed : -1;
-}
-
-static json_t *do_replay(sqlite3 *db, struct hk_store *s, const struct hk_dlq_query *q,
-                         const struct hk_gen *g)
-{
-    int64_t n;
-    if (q->what == HK_DLQ_UNROUTED)
-        n = replay_unrouted(db, q, g, q->dry_run);
-    else if (q->what != HK_DLQ_DEAD)
-        return json_pack("{s:s}", "error",
-                         "invalid events cannot be replayed: no instance can "
-                         "read them; purge them or fix the sender");
-    else if (q->dry_run)
-        n = scalar(db, "SELECT count(*) FROM (SELECT d.id" DEAD_FROM " LIMIT :limit)", q);
-    else
-        n = change(db,
-                   "UPDATE deliveries SET state = 'ready', next_ms = 0, updated_ms = :now "
-                   "WHERE id IN (SELECT d.id" DEAD_FROM " ORDER BY d.id LIMIT :limit)",
-                   q);
-    if (n < 0)
-        return NULL; /* a statement failed: 500, and job_fn rolls back */
-    if (!q->dry_run && n > 0)
-        hk_store_backlog_all(s);
-    return json_pack("{s:s,s:I,s:b}", "action", "replay", "count", (json_int_t)n, "dry_run",
-                     q->dry_run);
-}
-
-static json_t *do_purge(sqlite3 *db, struct hk_store *s, const struct hk_dlq_query *q)
-{
-    int64_t n;
-    if (q->dry_run && q->what == HK_DLQ_DEAD)
-        n = scalar(db, "SELECT count(*) FROM (SELECT d.id" DEAD_FROM " LIMIT :limit)", q);
-    else if (q->what == HK_DLQ_DEAD)
-        n = change(db,
-                   "DELETE FROM deliveries WHERE id IN (SELECT d.id" DEAD_FROM
-                   " ORDER BY d.id LIMIT :limit)",
-                   q);
-    else if (q->dry_run)
-        n = scalar(db, "SELECT count(*) FROM (SELECT e.id" EVENTS_FROM " LIMIT :limit)", q);
-    else if ((n = change(db,
-                         "DELETE FROM events WHERE id IN (SELECT e.id" EVENTS_FROM
-                         " ORDER BY e.id LIMIT :limit)",
-                         q)) > 0)
-        hk_store_forget_recent(s); /* deleted events must not be taken for duplicates */
-    if (n < 0)
-        return NULL; /* a statement failed: 500, and job_fn rolls back */
-    return json_pack("{s:s,s:I,s:b}", "action", "purge", "count", (json_int_t)n, "dry_run",
-                     q->dry_run);
-}
-
-static json_t *do_counts(sqlite3 *db, const struct hk_dlq_query *q)
-{
-    json_t *o = json_object();
-    /* Kept by triggers (store_schema.c): a few rows, however big the store. */
-    json_t *d = rows(db, "SELECT state, n FROM counts WHERE tbl = 'deliveries'", q);
-    json_t *e = rows(db,
-                     "SELECT state, n FROM counts WHERE tbl = 'events' AND state IN "
-                     "('unrouted', 'invalid')",
-                     q);
-    size_t i;
-    json_t *row;
-    json_array_foreach(d, i, row) json_object_set(
-        o, json_string_value(json_object_get(row, "state")), json_object_get(row, "n"));
-    json_array_foreach(e, i, row) json_object_set(
-        o, json_string_value(json_object_get(row, "state")), json_object_get(row, "n"));
-    json_decref(d);
-    json_decref(e);
-    return o;
-}
-
-static void job_fn(struct hk_store_job *sj, struct sqlite3 *db, struct hk_store *s)
-{
-    struct hk_dlq_job *j = (struct hk_dlq_job *)sj;
-    json_t *r = NULL;
-    /* The job runs inside the writer's batch: a savepoint undoes a half-done job alone. */
-    bool saved = sqlite3_exec(db, "SAVEPOINT dlq_job", NULL, NULL, NULL) == SQLITE_OK;
-    switch (j->q.action) {
-    case HK_DLQ_LIST:
-        r = do_list(db, &j->q);
-        if (r)
-            r = json_pack("{s:s,s:I,s:o}", "what", what_names[j->q.what], "count",
-                          (json_int_t)json_array_size(r), "items", r);
-        break;
-    case HK_DLQ_SHOW:
-        r = do_show(db, &j->q);
-        break;
-    case HK_DLQ_REPLAY:
-        r = do_replay(db, s, &j->q, j->gen);
-        break;
-    case HK_DLQ_PURGE:
-        r = do_purge(db, s, &j->q);
-        break;
-    case HK_DLQ_COUNTS:
-        r = do_counts(db, &j->q);
-        break;
-    }
-    if (saved && !r && j->q.action != HK_DLQ_SHOW)
-        sqlite3_exec(db, "ROLLBACK TO dlq_job", NULL, NULL, NULL);
-    if (saved)
-        sqlite3_exec(db, "RELEASE dlq_job", NULL, NULL, NULL);
-    j->status = r                            ? (json_object_get(r, "error") ? 400 : 200)
-                : j->q.action == HK_DLQ_SHOW ? 404
-                                             : 500;
-    j->json = r ? json_dumps(r, JSON_COMPACT) : NULL;
-    json_decref(r);
-}
-
 static void job_done(struct hk_task *t)
 {
-    struct hk_dlq_job *j = (struct hk_dlq_job *)t;
-    if (j->job.failed) {
-        free(j->json);
-        j->json = NULL;
-        j->status = 503; /* the batch it ran in could not be committed */
-    }
+    struct hk_dlq_job *j = (struct hk_dlq_job *)t; /* the task is the query job's first member */
     j->done(j);
+}
+
+static size_t route(void *ctx, const char *type, const char *source, const char **names)
+{
+    _Static_assert(HK_ROUTE_MAX <= HK_STORE_TARGETS_MAX, "a route must fit the store's room");
+    return hk_gen_route(ctx, type, source, names);
 }
 
 struct hk_dlq_job *hk_dlq_job_new(struct hk_dlq_query *q, struct hk_gen *gen)
@@ -419,29 +111,24 @@ struct hk_dlq_job *hk_dlq_job_new(struct hk_dlq_query *q, struct hk_gen *gen)
     struct hk_dlq_job *j = calloc(1, sizeof *j);
     if (!j)
         return NULL;
-    j->q = *q;
+    j->query.q = *q;
     memset(q, 0, sizeof *q);
     j->gen = hk_gen_acquire(gen);
+    j->query.route = route;
+    j->query.route_ctx = j->gen;
+    j->query.task.run = job_done;
     return j;
 }
 
 void hk_dlq_submit(struct hk_store *s, struct hk_dlq_job *j, struct hk_task_queue *reply_to)
 {
-    j->job.fn = job_fn;
-    j->job.task.run = job_done;
-    j->job.reply_to = reply_to;
-    bool reads_only = j->q.action == HK_DLQ_LIST || j->q.action == HK_DLQ_SHOW ||
-                      j->q.action == HK_DLQ_COUNTS || j->q.dry_run;
-    if (reads_only)
-        hk_store_run_read_job(s, &j->job);
-    else
-        hk_store_run_job(s, &j->job);
+    hk_store_query(s, &j->query, reply_to);
 }
 
 void hk_dlq_job_free(struct hk_dlq_job *j)
 {
-    hk_dlq_query_free(&j->q);
+    hk_dlq_query_free(&j->query.q);
     hk_gen_release(j->gen);
-    free(j->json);
+    free(j->query.json);
     free(j);
 }

@@ -24,13 +24,13 @@
 #include "event/event.h"
 #include "store/delivery.h"
 #include "store/lanes.h"
+#include "store/query.h"
 #include "store/recent.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 struct hk_store;
-struct sqlite3;
 
 /* Why a submission was not stored; the I/O thread answers 503 with Retry-After. */
 #define HK_STORE_RETRY_QUEUE_S  1  /* the writer is behind */
@@ -64,8 +64,6 @@ int hk_store_submit(struct hk_store *s, struct hk_ingest *op);
 /* True if the event of key was committed lately (within the dedup window): it is a
  * duplicate, and durable. False proves nothing. Any thread. */
 bool hk_store_seen(const struct hk_store *s, const struct hk_recent_key *key, int64_t now_ms);
-/* After an operator deleted events: forget the recent commits (writer thread, from a job). */
-void hk_store_forget_recent(struct hk_store *s);
 /* Hands a delivery's outcome (d->result, d->error) to the writer; ownership of d passes.
  * Any thread. */
 void hk_store_complete(struct hk_store *s, struct hk_delivery *d);
@@ -77,22 +75,9 @@ bool hk_store_ready(const struct hk_store *s);
 /* Seconds a sender should wait after a 503 for code (a submit or ingest result). */
 int hk_store_retry_after(int code);
 
-/* Work for the writer thread from the admin API or CLI: fn runs on the writer thread with
- * the database, then task runs on reply_to. */
-struct hk_store_job {
-    struct hk_task task;
-    struct hk_store_job *next;
-    struct hk_task_queue *reply_to;
-    void (*fn)(struct hk_store_job *job, struct sqlite3 *db, struct hk_store *s);
-    bool failed; /* set when the batch that ran fn could not be committed */
-};
-void hk_store_run_job(struct hk_store *s, struct hk_store_job *job);
-/* The same for a job whose fn only reads: it runs on the reader thread with a read-only
- * connection (a store in memory runs it on the writer), so it never holds up commits. */
-void hk_store_run_read_job(struct hk_store *s, struct hk_store_job *job);
-/* After deliveries were put back to 'ready' by a job: every lane looks for them again.
- * Writer thread only (from a job's fn). */
-void hk_store_backlog_all(struct hk_store *s);
+/* Runs an operator's query (query.h); job->task then runs on reply_to. Any thread. */
+void hk_store_query(struct hk_store *s, struct hk_store_query_job *job,
+                    struct hk_task_queue *reply_to);
 /* Dead-letters, with the reason, every delivery of instance name still waiting in the store
  * (retries and backlog), after the instance left the configuration. reply_to is a loop queue
  * that frees the job. Control thread. */

@@ -97,6 +97,24 @@ int hk_store_scan(struct hk_store *s, int64_t now);
 int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now);
 /* store_prune.c: deletes finished events older than the dedup window, in small steps. */
 void hk_store_prune(struct hk_store *s, int64_t now);
+/* Work for the writer thread: fn runs on it with the database, inside the batch it is taken
+ * with, then task runs on reply_to. */
+struct hk_store_job {
+    struct hk_task task;
+    struct hk_store_job *next;
+    struct hk_task_queue *reply_to;
+    void (*fn)(struct hk_store_job *job, sqlite3 *db, struct hk_store *s);
+    bool failed; /* set when the batch that ran fn could not be committed */
+};
+void hk_store_run_job(struct hk_store *s, struct hk_store_job *job);
+/* The same for a job whose fn only reads: it runs on the reader thread with a read-only
+ * connection (a store in memory runs it on the writer), so it never holds up commits. */
+void hk_store_run_read_job(struct hk_store *s, struct hk_store_job *job);
+/* After deliveries were put back to 'ready' by a job: every lane looks for them again.
+ * Writer thread only (from a job's fn). */
+void hk_store_backlog_all(struct hk_store *s);
+/* After a job deleted events: forget the recent commits (writer thread, from a job). */
+void hk_store_forget_recent(struct hk_store *s);
 /* The record of instance name, made (without backlog) when there is none yet; NULL when
  * out of memory. Writer thread. */
 struct hk_store_lane *hk_store_lane_get(struct hk_store *s, const char *name);
