@@ -12,6 +12,7 @@
 #include "base/sha256.h"
 #include "conf/conf.h"
 #include "daemon/runtime_dir.h"
+#include "store/sqlite/sqlite.h"
 #include "store/store.h"
 
 #include <limits.h>
@@ -254,7 +255,7 @@ static int open_core(struct hk_server *s, struct hk_conf *conf)
 {
     char err[600];
     struct hk_diags d = {0};
-    int rc = hk_store_open(&conf->store, &s->store, err, sizeof err);
+    int rc = hk_sqlite_open(&conf->store, &s->store, err, sizeof err);
     if (rc) {
         hk_log(HK_LOG_ERROR, "cannot open the store", HK_S("error", err));
         hk_conf_free(conf);

@@ -1,21 +1,16 @@
-/* store.h -- the durable store: SQLite in WAL mode, written by one thread in batches.
+/* store.h -- the durable store, as the rest of hookd sees it: one interface, a table of
+ * operations (struct hk_store_ops) that each backend implements. SQLite (store/sqlite/) is
+ * the embedded one; a backend shared by several nodes implements the same table. A
+ * backend's own open function makes a store (hk_sqlite_open); the daemon picks it.
  *
- * Nothing is acknowledged before it is durable: an I/O thread submits an accepted request,
- * the writer thread inserts it (deduplicating on source and id) together with one delivery
- * per subscribed instance and commits the whole batch; with durability "fsync" the commit
- * fdatasync()s the WAL once for the whole batch (group commit), and only then are the
- * requests answered and the deliveries handed to their lanes. Outcomes of deliveries come
- * back to the writer and are committed in batches too. Retries wait in the store until due;
- * deliveries that do not fit in a lane's queue wait there too ("ready"), so a slow plugin
- * never makes hookd refuse events. After a crash, every delivery not finished is resumed (at
- * least once; plugins see attempt).
- *
- * Tables (readable with the sqlite3 shell; see README):
- *   events(id, source, event_id, type, status routed|unrouted|invalid, invalid_reason,
- *          created_ms, received_ms, headers, body)
- *   deliveries(id, event, instance, state ready|running|retry|done|dead, attempts, next_ms,
- *              updated_ms, last_error)
- *   counts(tbl, state, n): rows of events and deliveries in each state, kept by triggers */
+ * What every backend promises: an event is answered only once it is durable (or refused
+ * with a code that says why); it is deduplicated on (source, id); each subscribed instance
+ * gets one delivery, pushed to its lane through the table the delivery side gives
+ * (lanes.h) when the lane has room, kept otherwise; an outcome handed back is recorded
+ * (done, retry at a time computed from the delivery's retry policy, dead with a reason);
+ * due retries and waiting deliveries are pushed again; after a crash every delivery not
+ * finished is resumed (at least once: plugins see attempt). Functions return 0 or a
+ * negative code from base/err.h. */
 #ifndef HK_STORE_H
 #define HK_STORE_H
 
@@ -30,7 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-struct hk_store;
+struct hk_store; /* see below: the handle every backend's store begins with */
 
 /* Why a submission was not stored; the I/O thread answers 503 with Retry-After. */
 #define HK_STORE_RETRY_QUEUE_S  1  /* the writer is behind */
@@ -52,11 +47,8 @@ struct hk_ingest {
     const char *targets[]; /* instance names, borrowed from gen */
 };
 
-/* Opens (creating if needed) the database of c, checks the schema, and marks deliveries
- * left "running" by a crash as ready again. 0, or a negative code with a message in err. */
-int hk_store_open(const struct hk_store_conf *c, struct hk_store **out, char *err, size_t cap);
-/* Starts the writer thread, which pushes deliveries to lanes (copied; lanes->self must
- * outlive the store's stop). 0 or an error. */
+/* Starts the store's threads, which push deliveries to lanes (copied; lanes->self must
+ * outlive the store's stop). 0 or an error. Control thread. */
 int hk_store_start(struct hk_store *s, const struct hk_store_lanes *lanes);
 /* Queues op (I/O thread). 0: op->task will run on reply_to; otherwise HK_EFULL (queue full)
  * or HK_ESTORE (store failed), and the task will not run: answer 503 at once. */
@@ -64,25 +56,25 @@ int hk_store_submit(struct hk_store *s, struct hk_ingest *op);
 /* True if the event of key was committed lately (within the dedup window): it is a
  * duplicate, and durable. False proves nothing. Any thread. */
 bool hk_store_seen(const struct hk_store *s, const struct hk_recent_key *key, int64_t now_ms);
-/* Hands a delivery's outcome (d->result, d->error) to the writer; ownership of d passes.
+/* Hands a delivery's outcome (d->result, d->retry, d->error) back; ownership of d passes.
  * Any thread. */
 void hk_store_complete(struct hk_store *s, struct hk_delivery *d);
-/* Lets the writer commit what is queued, then stops it (control thread). */
-void hk_store_stop(struct hk_store *s);
-void hk_store_close(struct hk_store *s);
-/* False while the last commit failed, or for good after an fsync failure. Any thread. */
-bool hk_store_ready(const struct hk_store *s);
-/* Seconds a sender should wait after a 503 for code (a submit or ingest result). */
-int hk_store_retry_after(int code);
-
+/* Dead-letters, with the reason, every delivery of instance name still waiting in the store
+ * (retries and backlog), after the instance left the configuration. reply_to is a loop queue
+ * the store may use to free its own work. Control thread. */
+void hk_store_instance_removed(struct hk_store *s, const char *name,
+                               struct hk_task_queue *reply_to);
 /* Runs an operator's query (query.h); job->task then runs on reply_to. Any thread. */
 void hk_store_query(struct hk_store *s, struct hk_store_query_job *job,
                     struct hk_task_queue *reply_to);
-/* Dead-letters, with the reason, every delivery of instance name still waiting in the store
- * (retries and backlog), after the instance left the configuration. reply_to is a loop queue
- * that frees the job. Control thread. */
-void hk_store_instance_removed(struct hk_store *s, const char *name,
-                               struct hk_task_queue *reply_to);
+/* False while the last commit failed, or for good after an fsync failure. Any thread. */
+bool hk_store_ready(const struct hk_store *s);
+/* Lets the store commit what is queued, then stops its threads (control thread). */
+void hk_store_stop(struct hk_store *s);
+/* Stops it if needed and frees it. NULL is ignored. */
+void hk_store_close(struct hk_store *s);
+/* Seconds a sender should wait after a 503 for code (a submit or ingest result). */
+int hk_store_retry_after(int code);
 
 /* Statistics for /metrics; any thread. */
 #define HK_STORE_HIST_BUCKETS 8
@@ -95,5 +87,26 @@ struct hk_store_stats {
                                                   * <2.5, <5, <10, >=10 ms */
 };
 void hk_store_get_stats(const struct hk_store *s, struct hk_store_stats *out);
+
+/* What a backend implements; each function is the one of the same name above. */
+struct hk_store_ops {
+    const char *name;
+    int (*start)(struct hk_store *s, const struct hk_store_lanes *lanes);
+    int (*submit)(struct hk_store *s, struct hk_ingest *op);
+    bool (*seen)(const struct hk_store *s, const struct hk_recent_key *key, int64_t now_ms);
+    void (*complete)(struct hk_store *s, struct hk_delivery *d);
+    void (*instance_removed)(struct hk_store *s, const char *name, struct hk_task_queue *reply_to);
+    void (*query)(struct hk_store *s, struct hk_store_query_job *job,
+                  struct hk_task_queue *reply_to);
+    void (*get_stats)(const struct hk_store *s, struct hk_store_stats *out);
+    bool (*ready)(const struct hk_store *s);
+    void (*stop)(struct hk_store *s);
+    void (*close)(struct hk_store *s);
+};
+
+/* The handle every backend's store begins with. */
+struct hk_store {
+    const struct hk_store_ops *ops;
+};
 
 #endif

@@ -303,7 +303,7 @@ def test_wal_is_checkpointed_and_stays_bounded(make_hookd):
     assert not errors, errors
     db = d.dir / "var" / "hookd.db"
     wal = d.dir / "var" / "hookd.db-wal"
-    checkpoint_bytes = 1000 * 4096  # WAL_CHECKPOINT_PAGES in core/store/store_schema.c
+    checkpoint_bytes = 1000 * 4096  # WAL_CHECKPOINT_PAGES in core/store/sqlite/schema.c
     assert db.stat().st_size > checkpoint_bytes, "nothing was checkpointed into the database"
     # At most a checkpoint's worth plus the batch that reached it; over 13 MB (two pages or
     # more for each of the 1,600 events) if the WAL were never restarted.

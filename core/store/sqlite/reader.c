@@ -1,10 +1,10 @@
-/* store_reader.c -- operator queries that only read (dlq list and show, counts, dry runs) run
+/* reader.c -- operator queries that only read (dlq list and show, counts, dry runs) run
  * on a read-only connection of their own, on a thread of their own, so however long one
  * scans, the writer keeps committing: in WAL mode a reader reads a snapshot and holds no
  * writer up. (Run as writer jobs, a list of unrouted events in a big store, which has no
  * index to follow, stalled every commit until it was done.) A store in memory has no file a
  * second connection could open: its reads stay writer jobs. */
-#include "store/store_internal.h"
+#include "store/sqlite/internal.h"
 
 #include "base/err.h"
 #include "base/log.h"
@@ -15,17 +15,17 @@ struct hk_reader {
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    struct hk_store_job *head, *tail;
+    struct hk_sqlite_job *head, *tail;
     bool stop;
     sqlite3 *db;
 };
 
-static struct hk_store_job *next_job(struct hk_reader *r)
+static struct hk_sqlite_job *next_job(struct hk_reader *r)
 {
     pthread_mutex_lock(&r->mu);
     while (!r->head && !r->stop)
         pthread_cond_wait(&r->cond, &r->mu);
-    struct hk_store_job *j = r->head; /* what was queued before a stop still runs */
+    struct hk_sqlite_job *j = r->head; /* what was queued before a stop still runs */
     if (j && !(r->head = j->next))
         r->tail = NULL;
     pthread_mutex_unlock(&r->mu);
@@ -34,9 +34,9 @@ static struct hk_store_job *next_job(struct hk_reader *r)
 
 static void *reader(void *arg)
 {
-    struct hk_store *s = arg;
+    struct hk_sqlite *s = arg;
     struct hk_reader *r = s->reader;
-    struct hk_store_job *j;
+    struct hk_sqlite_job *j;
     pthread_setname_np(pthread_self(), "hookd-reader");
     while ((j = next_job(r))) {
         j->fn(j, r->db, s);
@@ -45,7 +45,7 @@ static void *reader(void *arg)
     return NULL;
 }
 
-int hk_reader_start(struct hk_store *s)
+int hk_sqlite_reader_start(struct hk_sqlite *s)
 {
     if (s->conf.durability == HK_DURABLE_OFF)
         return 0;
@@ -78,20 +78,20 @@ int hk_reader_start(struct hk_store *s)
     return 0;
 }
 
-void hk_store_run_read_job(struct hk_store *s, struct hk_store_job *job)
+void hk_sqlite_run_read_job(struct hk_sqlite *s, struct hk_sqlite_job *job)
 {
     struct hk_reader *r = s->reader;
     if (!r) {
-        hk_store_run_job(s, job);
+        hk_sqlite_run_job(s, job);
         return;
     }
     pthread_mutex_lock(&r->mu);
-    hk_store_job_append(&r->head, &r->tail, job);
+    hk_sqlite_job_append(&r->head, &r->tail, job);
     pthread_cond_signal(&r->cond);
     pthread_mutex_unlock(&r->mu);
 }
 
-void hk_reader_stop(struct hk_store *s)
+void hk_sqlite_reader_stop(struct hk_sqlite *s)
 {
     struct hk_reader *r = s->reader;
     if (!r)

@@ -1,5 +1,5 @@
-/* store_schema.c -- the tables, their indexes, and the prepared statements. */
-#include "store/store_internal.h"
+/* schema.c -- the tables, their indexes, and the prepared statements. */
+#include "store/sqlite/internal.h"
 
 #include "base/err.h"
 
@@ -127,7 +127,7 @@ static bool has_table(sqlite3 *db, const char *name)
     return found;
 }
 
-int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap)
+int hk_sqlite_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap)
 {
     static const char *const pragmas[] = {
         /* Every commit fdatasync()s the WAL before the writer answers its batch: one fsync
@@ -163,7 +163,7 @@ int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap)
     return rc;
 }
 
-int hk_store_prepare(struct hk_store *s, char *err, size_t cap)
+int hk_sqlite_prepare(struct hk_sqlite *s, char *err, size_t cap)
 {
     for (int i = 0; i < ST_COUNT; i++) {
         int rc = sqlite3_prepare_v3(s->db, statements[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
@@ -176,7 +176,7 @@ int hk_store_prepare(struct hk_store *s, char *err, size_t cap)
     return 0;
 }
 
-int hk_store_bind_text(sqlite3_stmt *st, int i, const char *text)
+int hk_sqlite_bind_text(sqlite3_stmt *st, int i, const char *text)
 {
     return text ? sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }

@@ -1,4 +1,4 @@
-/* store_prune.c -- retention: events older than the dedup window are deleted once nothing
+/* prune.c -- retention: events older than the dedup window are deleted once nothing
  * of them is pending or dead-lettered, a few at a time so the writer is never held long.
  *
  * Rowids grow with the time events arrive, so the walk starts at the oldest rows and stops
@@ -6,7 +6,7 @@
  * stay (until replayed or purged) and are stepped over. A pass that ends its steps before the
  * walk is over leaves the cursor where it stopped, so a long run of kept rows at the start
  * cannot keep every later pass from reaching the rows behind it. */
-#include "store/store_internal.h"
+#include "store/sqlite/internal.h"
 
 #include "base/log.h"
 
@@ -44,7 +44,7 @@ static bool step(sqlite3_stmt *walk, sqlite3_stmt *del, int64_t cutoff, int64_t 
     return !young && rows == PRUNE_STEP;
 }
 
-void hk_store_prune(struct hk_store *s, int64_t now)
+void hk_sqlite_prune(struct hk_sqlite *s, int64_t now)
 {
     sqlite3_stmt *walk = NULL, *del = NULL;
     int deleted = 0;

@@ -1,6 +1,6 @@
-/* store_query.c -- operators' queries (query.h) in SQL: dead letters, unrouted and invalid
+/* dlq.c -- operators' queries (query.h) in SQL: dead letters, unrouted and invalid
  * events; list, show, replay, purge, counts. */
-#include "store/store_internal.h"
+#include "store/sqlite/internal.h"
 
 #include "base/clock.h"
 #include "base/codec.h"
@@ -198,7 +198,7 @@ static int64_t replay_unrouted(sqlite3 *db, const struct hk_store_query_job *j, 
     return rc == SQLITE_DONE ? routed : -1;
 }
 
-static json_t *do_replay(sqlite3 *db, struct hk_store *s, const struct hk_store_query_job *j)
+static json_t *do_replay(sqlite3 *db, struct hk_sqlite *s, const struct hk_store_query_job *j)
 {
     const struct hk_dlq_query *q = &j->q;
     int64_t n;
@@ -218,12 +218,12 @@ static json_t *do_replay(sqlite3 *db, struct hk_store *s, const struct hk_store_
     if (n < 0)
         return NULL; /* a statement failed: 500, and job_fn rolls back */
     if (!q->dry_run && n > 0)
-        hk_store_backlog_all(s);
+        hk_sqlite_backlog_all(s);
     return json_pack("{s:s,s:I,s:b}", "action", "replay", "count", (json_int_t)n, "dry_run",
                      q->dry_run);
 }
 
-static json_t *do_purge(sqlite3 *db, struct hk_store *s, const struct hk_dlq_query *q)
+static json_t *do_purge(sqlite3 *db, struct hk_sqlite *s, const struct hk_dlq_query *q)
 {
     int64_t n;
     if (q->dry_run && q->what == HK_DLQ_DEAD)
@@ -239,7 +239,7 @@ static json_t *do_purge(sqlite3 *db, struct hk_store *s, const struct hk_dlq_que
                          "DELETE FROM events WHERE id IN (SELECT e.id" EVENTS_FROM
                          " ORDER BY e.id LIMIT :limit)",
                          q)) > 0)
-        hk_store_forget_recent(s); /* deleted events must not be taken for duplicates */
+        hk_sqlite_forget_recent(s); /* deleted events must not be taken for duplicates */
     if (n < 0)
         return NULL; /* a statement failed: 500, and job_fn rolls back */
     return json_pack("{s:s,s:I,s:b}", "action", "purge", "count", (json_int_t)n, "dry_run",
@@ -268,11 +268,11 @@ static json_t *do_counts(sqlite3 *db, const struct hk_dlq_query *q)
 
 /* The store's own job that carries a query job through its queue. */
 struct query_run {
-    struct hk_store_job job;
+    struct hk_sqlite_job job;
     struct hk_store_query_job *qj;
 };
 
-static void run_fn(struct hk_store_job *sj, sqlite3 *db, struct hk_store *s)
+static void run_fn(struct hk_sqlite_job *sj, sqlite3 *db, struct hk_sqlite *s)
 {
     struct hk_store_query_job *j = ((struct query_run *)sj)->qj;
     json_t *r = NULL;
@@ -322,9 +322,10 @@ static void run_done(struct hk_task *t)
     j->task.run(&j->task);
 }
 
-void hk_store_query(struct hk_store *s, struct hk_store_query_job *j,
-                    struct hk_task_queue *reply_to)
+void hk_sqlite_query(struct hk_store *store, struct hk_store_query_job *j,
+                     struct hk_task_queue *reply_to)
 {
+    struct hk_sqlite *s = (struct hk_sqlite *)store;
     struct query_run *r = calloc(1, sizeof *r);
     if (!r) {
         j->status = 500;
@@ -338,7 +339,7 @@ void hk_store_query(struct hk_store *s, struct hk_store_query_job *j,
     bool reads_only = j->q.action == HK_DLQ_LIST || j->q.action == HK_DLQ_SHOW ||
                       j->q.action == HK_DLQ_COUNTS || j->q.dry_run;
     if (reads_only)
-        hk_store_run_read_job(s, &r->job);
+        hk_sqlite_run_read_job(s, &r->job);
     else
-        hk_store_run_job(s, &r->job);
+        hk_sqlite_run_job(s, &r->job);
 }

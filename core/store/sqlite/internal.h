@@ -1,8 +1,10 @@
-/* store_internal.h -- what the store's files share; nothing outside store*.c includes it. */
-#ifndef HK_STORE_INTERNAL_H
-#define HK_STORE_INTERNAL_H
+/* internal.h -- what the SQLite store's files share; nothing outside store/sqlite/ (and its
+ * unit test) includes it. */
+#ifndef HK_SQLITE_INTERNAL_H
+#define HK_SQLITE_INTERNAL_H
 
 #include "store/lanes.h"
+#include "store/sqlite/sqlite.h"
 #include "store/store.h"
 
 #include <pthread.h>
@@ -32,7 +34,8 @@ struct hk_store_lane {
     bool backlog;     /* deliveries of this instance wait in the store ('ready') */
 };
 
-struct hk_store {
+struct hk_sqlite {
+    struct hk_store base; /* first: the interface's handle is this store */
     sqlite3 *db;
     struct hk_store_conf conf; /* path is owned */
     struct hk_store_lanes lanes;
@@ -46,7 +49,7 @@ struct hk_store {
     struct hk_ingest *in_head, *in_tail;
     size_t in_count;
     struct hk_delivery *out_head, *out_tail;
-    struct hk_store_job *job_head, *job_tail;
+    struct hk_sqlite_job *job_head, *job_tail;
     bool stop;
     bool writer_waiting; /* the writer sleeps on cond: a submit must wake it */
 
@@ -78,59 +81,64 @@ struct batch {
     struct hk_ingest *ingests;
     size_t ningests;
     struct hk_delivery *outcomes;
-    struct hk_store_job *jobs;
+    struct hk_sqlite_job *jobs;
     struct hk_delivery *push; /* deliveries for lanes, handed out once the batch is durable */
     bool forget_recent;       /* events were deleted: the table of recent commits is cleared */
     int64_t started_us;       /* CLOCK_MONOTONIC when the writer began it */
 };
 
-/* store_schema.c */
-int hk_store_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap);
-int hk_store_prepare(struct hk_store *s, char *err, size_t cap);
-/* store_ingest.c: inserts a batch's events and deliveries; SQLite code on failure. */
-int hk_store_ingest_batch(struct hk_store *s, struct hk_ingest *ops, int64_t now);
-/* store_outcome.c: applies delivery outcomes; SQLite code on failure. */
-int hk_store_outcomes(struct hk_store *s, struct hk_delivery *list, int64_t now);
-/* store_scan.c: loads due retries and waiting deliveries into lanes with room. */
-int hk_store_scan(struct hk_store *s, int64_t now);
+/* The operations of the interface implemented outside writer.c (scan.c, dlq.c). */
+void hk_sqlite_instance_removed(struct hk_store *store, const char *name,
+                                struct hk_task_queue *reply_to);
+void hk_sqlite_query(struct hk_store *store, struct hk_store_query_job *job,
+                     struct hk_task_queue *reply_to);
+/* schema.c */
+int hk_sqlite_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap);
+int hk_sqlite_prepare(struct hk_sqlite *s, char *err, size_t cap);
+/* ingest.c: inserts a batch's events and deliveries; SQLite code on failure. */
+int hk_sqlite_ingest_batch(struct hk_sqlite *s, struct hk_ingest *ops, int64_t now);
+/* outcome.c: applies delivery outcomes; SQLite code on failure. */
+int hk_sqlite_outcomes(struct hk_sqlite *s, struct hk_delivery *list, int64_t now);
+/* scan.c: loads due retries and waiting deliveries into lanes with room. */
+int hk_sqlite_scan(struct hk_sqlite *s, int64_t now);
 /* Dead-letters every waiting delivery of an instance that left the configuration. */
-int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now);
-/* store_prune.c: deletes finished events older than the dedup window, in small steps. */
-void hk_store_prune(struct hk_store *s, int64_t now);
+int hk_sqlite_kill_instance(struct hk_sqlite *s, const char *name, int64_t now);
+/* prune.c: deletes finished events older than the dedup window, in small steps. */
+void hk_sqlite_prune(struct hk_sqlite *s, int64_t now);
 /* Work for the writer thread: fn runs on it with the database, inside the batch it is taken
  * with, then task runs on reply_to. */
-struct hk_store_job {
+struct hk_sqlite_job {
     struct hk_task task;
-    struct hk_store_job *next;
+    struct hk_sqlite_job *next;
     struct hk_task_queue *reply_to;
-    void (*fn)(struct hk_store_job *job, sqlite3 *db, struct hk_store *s);
+    void (*fn)(struct hk_sqlite_job *job, sqlite3 *db, struct hk_sqlite *s);
     bool failed; /* set when the batch that ran fn could not be committed */
 };
-void hk_store_run_job(struct hk_store *s, struct hk_store_job *job);
+void hk_sqlite_run_job(struct hk_sqlite *s, struct hk_sqlite_job *job);
 /* The same for a job whose fn only reads: it runs on the reader thread with a read-only
  * connection (a store in memory runs it on the writer), so it never holds up commits. */
-void hk_store_run_read_job(struct hk_store *s, struct hk_store_job *job);
+void hk_sqlite_run_read_job(struct hk_sqlite *s, struct hk_sqlite_job *job);
 /* After deliveries were put back to 'ready' by a job: every lane looks for them again.
  * Writer thread only (from a job's fn). */
-void hk_store_backlog_all(struct hk_store *s);
+void hk_sqlite_backlog_all(struct hk_sqlite *s);
 /* After a job deleted events: forget the recent commits (writer thread, from a job). */
-void hk_store_forget_recent(struct hk_store *s);
+void hk_sqlite_forget_recent(struct hk_sqlite *s);
 /* The record of instance name, made (without backlog) when there is none yet; NULL when
  * out of memory. Writer thread. */
-struct hk_store_lane *hk_store_lane_get(struct hk_store *s, const char *name);
+struct hk_store_lane *hk_sqlite_lane_get(struct hk_sqlite *s, const char *name);
 /* Promises d to lane, the queue of at's instance: it is handed over after the commit, and
  * counts against the queue's room until then (writer thread). */
-void hk_store_plan_push(struct hk_store *s, struct hk_delivery *d, struct hk_store_lane *at,
-                        struct hk_lane *lane);
+void hk_sqlite_plan_push(struct hk_sqlite *s, struct hk_delivery *d, struct hk_store_lane *at,
+                         struct hk_lane *lane);
 /* After the commit (with durability fsync, the commit's fsync): lanes get their deliveries,
  * requests their answers, committed events enter the recent table. Frees nothing of b itself. */
-void hk_store_finish_batch(struct hk_store *s, struct batch *b);
+void hk_sqlite_finish_batch(struct hk_sqlite *s, struct batch *b);
 /* After a failed commit: requests are refused with code, the batch's deliveries and
  * outcomes are given back or dropped (the store still has them), jobs are marked failed. */
-void hk_store_refuse_batch(struct hk_store *s, struct batch *b, int code);
+void hk_sqlite_refuse_batch(struct hk_sqlite *s, struct batch *b, int code);
 /* Appends job to the queue of head and tail (under the queue's lock). */
-static inline void hk_store_job_append(struct hk_store_job **head, struct hk_store_job **tail,
-                                       struct hk_store_job *job)
+static inline void hk_sqlite_job_append(struct hk_sqlite_job **head, struct hk_sqlite_job **tail,
+                                        struct hk_sqlite_job *job)
 {
     job->next = NULL;
     if (*tail)
@@ -139,10 +147,10 @@ static inline void hk_store_job_append(struct hk_store_job **head, struct hk_sto
         *head = job;
     *tail = job;
 }
-/* store_reader.c: the reader thread and its read-only connection. */
-int hk_reader_start(struct hk_store *s);
-void hk_reader_stop(struct hk_store *s);
+/* reader.c: the reader thread and its read-only connection. */
+int hk_sqlite_reader_start(struct hk_sqlite *s);
+void hk_sqlite_reader_stop(struct hk_sqlite *s);
 /* Binds text that may be NULL. */
-int hk_store_bind_text(sqlite3_stmt *st, int i, const char *text);
+int hk_sqlite_bind_text(sqlite3_stmt *st, int i, const char *text);
 
 #endif

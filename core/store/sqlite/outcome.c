@@ -1,7 +1,7 @@
-/* store_outcome.c -- the delivery state machine after a plugin call:
+/* outcome.c -- the delivery state machine after a plugin call:
  *   OK -> done;  PERMANENT -> dead;  RETRY -> retry (backoff) or dead when attempts or age
  *   run out. */
-#include "store/store_internal.h"
+#include "store/sqlite/internal.h"
 
 #include "base/log.h"
 #include "store/backoff.h"
@@ -9,17 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int step_dead(struct hk_store *s, int64_t row, int64_t now, const char *why)
+static int step_dead(struct hk_sqlite *s, int64_t row, int64_t now, const char *why)
 {
     sqlite3_stmt *st = s->st[ST_DEAD];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, now);
-    hk_store_bind_text(st, 2, why);
+    hk_sqlite_bind_text(st, 2, why);
     sqlite3_bind_int64(st, 3, row);
     return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
 }
 
-static int step_done(struct hk_store *s, int64_t row, int64_t now)
+static int step_done(struct hk_sqlite *s, int64_t row, int64_t now)
 {
     sqlite3_stmt *st = s->st[ST_DONE];
     sqlite3_reset(st);
@@ -28,18 +28,18 @@ static int step_done(struct hk_store *s, int64_t row, int64_t now)
     return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
 }
 
-static int step_retry(struct hk_store *s, int64_t row, int64_t next, int64_t now, const char *why)
+static int step_retry(struct hk_sqlite *s, int64_t row, int64_t next, int64_t now, const char *why)
 {
     sqlite3_stmt *st = s->st[ST_RETRY];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, next);
     sqlite3_bind_int64(st, 2, now);
-    hk_store_bind_text(st, 3, why);
+    hk_sqlite_bind_text(st, 3, why);
     sqlite3_bind_int64(st, 4, row);
     return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
 }
 
-static int retry_or_give_up(struct hk_store *s, struct hk_delivery *d, int64_t now)
+static int retry_or_give_up(struct hk_sqlite *s, struct hk_delivery *d, int64_t now)
 {
     const struct hk_retry_conf r = d->retry;
     char why[HK_ERROR_TEXT_MAX + 64];
@@ -61,7 +61,7 @@ static int retry_or_give_up(struct hk_store *s, struct hk_delivery *d, int64_t n
     return step_retry(s, d->rowid, next, now, err);
 }
 
-static int apply_one(struct hk_store *s, struct hk_delivery *d, int64_t now)
+static int apply_one(struct hk_sqlite *s, struct hk_delivery *d, int64_t now)
 {
     switch (d->result) {
     case HOOKD_OK:
@@ -77,7 +77,7 @@ static int apply_one(struct hk_store *s, struct hk_delivery *d, int64_t now)
     }
 }
 
-int hk_store_outcomes(struct hk_store *s, struct hk_delivery *list, int64_t now)
+int hk_sqlite_outcomes(struct hk_sqlite *s, struct hk_delivery *list, int64_t now)
 {
     for (struct hk_delivery *d = list; d; d = d->next) {
         int rc = apply_one(s, d, now);

@@ -1,6 +1,6 @@
-/* store_ingest.c -- inserting accepted events and their deliveries, deduplicating on
+/* ingest.c -- inserting accepted events and their deliveries, deduplicating on
  * (source, id). */
-#include "store/store_internal.h"
+#include "store/sqlite/internal.h"
 
 #include "base/err.h"
 #include "base/log.h"
@@ -15,19 +15,19 @@ static const char *status_of(const struct hk_ingest *op)
     return op->ntargets ? "routed" : "unrouted";
 }
 
-static int insert_event(struct hk_store *s, struct hk_ingest *op, int64_t *rowid)
+static int insert_event(struct hk_sqlite *s, struct hk_ingest *op, int64_t *rowid)
 {
     struct hk_event_rec *e = op->ev;
     sqlite3_stmt *st = s->st[ST_INSERT_EVENT];
     sqlite3_reset(st);
-    hk_store_bind_text(st, 1, e->source);
-    hk_store_bind_text(st, 2, e->id[0] ? e->id : NULL);
-    hk_store_bind_text(st, 3, e->type[0] ? e->type : NULL);
-    hk_store_bind_text(st, 4, status_of(op));
-    hk_store_bind_text(st, 5, e->invalid_reason);
+    hk_sqlite_bind_text(st, 1, e->source);
+    hk_sqlite_bind_text(st, 2, e->id[0] ? e->id : NULL);
+    hk_sqlite_bind_text(st, 3, e->type[0] ? e->type : NULL);
+    hk_sqlite_bind_text(st, 4, status_of(op));
+    hk_sqlite_bind_text(st, 5, e->invalid_reason);
     sqlite3_bind_int64(st, 6, e->created_ms);
     sqlite3_bind_int64(st, 7, e->received_ms);
-    hk_store_bind_text(st, 8, e->headers_text);
+    hk_sqlite_bind_text(st, 8, e->headers_text);
     sqlite3_bind_blob64(st, 9, e->body, e->body_len, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
@@ -43,7 +43,7 @@ enum placement { TO_MEMORY, TO_STORE, TO_DEAD };
  * When the instance has just been removed by a reload (the request was routed by the
  * generation before), the delivery is a dead letter saying so, like the others the instance
  * left. */
-static enum placement place(struct hk_store *s, struct hk_lane *lane, struct hk_store_lane *at)
+static enum placement place(struct hk_sqlite *s, struct hk_lane *lane, struct hk_store_lane *at)
 {
     if (!lane)
         return TO_DEAD;
@@ -57,10 +57,10 @@ static enum placement place(struct hk_store *s, struct hk_lane *lane, struct hk_
 
 static const char *const state_names[] = {"running", "ready", "dead"};
 
-static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t event_row,
+static int insert_delivery(struct hk_sqlite *s, struct hk_ingest *op, int64_t event_row,
                            const char *instance, int64_t now)
 {
-    struct hk_store_lane *at = hk_store_lane_get(s, instance);
+    struct hk_store_lane *at = hk_sqlite_lane_get(s, instance);
     if (!at)
         return SQLITE_NOMEM;
     struct hk_lane *lane = s->lanes.find(s->lanes.self, instance);
@@ -71,11 +71,11 @@ static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t eve
     sqlite3_stmt *st = s->st[ST_INSERT_DELIVERY];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, event_row);
-    hk_store_bind_text(st, 2, instance);
-    hk_store_bind_text(st, 3, state_names[where]);
+    hk_sqlite_bind_text(st, 2, instance);
+    hk_sqlite_bind_text(st, 3, state_names[where]);
     sqlite3_bind_int(st, 4, where == TO_MEMORY ? 1 : 0);
     sqlite3_bind_int64(st, 5, now);
-    hk_store_bind_text(st, 6, where == TO_DEAD ? why : NULL);
+    hk_sqlite_bind_text(st, 6, where == TO_DEAD ? why : NULL);
     int rc = sqlite3_step(st);
     if (rc != SQLITE_DONE)
         return rc;
@@ -86,11 +86,11 @@ static int insert_delivery(struct hk_store *s, struct hk_ingest *op, int64_t eve
     struct hk_delivery *d = hk_delivery_new(op->ev, sqlite3_last_insert_rowid(s->db), 1);
     if (!d)
         return SQLITE_NOMEM;
-    hk_store_plan_push(s, d, at, lane);
+    hk_sqlite_plan_push(s, d, at, lane);
     return SQLITE_OK;
 }
 
-int hk_store_ingest_batch(struct hk_store *s, struct hk_ingest *ops, int64_t now)
+int hk_sqlite_ingest_batch(struct hk_sqlite *s, struct hk_ingest *ops, int64_t now)
 {
     for (struct hk_ingest *op = ops; op; op = op->next) {
         int64_t row = 0;

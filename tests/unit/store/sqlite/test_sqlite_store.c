@@ -1,4 +1,4 @@
-/* test_store.c -- the durable store with real SQLite files and in-process plugin instances:
+/* test_sqlite_store.c -- the SQLite store with real SQLite files and in-process plugin instances:
  * dedup, the delivery state machine (done, retry with backoff, dead), backlog when a lane
  * is full, and recovery of deliveries a crash left running. */
 #include <setjmp.h>
@@ -13,7 +13,7 @@
 #include "deliver/dispatch.h"
 #include "plugin/instance.h"
 #include "store/store.h"
-#include "store/store_internal.h"
+#include "store/sqlite/internal.h"
 #include "testutil.h"
 
 #include <pthread.h>
@@ -47,6 +47,12 @@ struct fake {
 };
 
 static const char *const star[] = {"*", NULL};
+
+/* The SQLite store behind the interface's handle, for tests of its internals. */
+static struct hk_sqlite *sq(struct hk_store *s)
+{
+    return (struct hk_sqlite *)s;
+}
 
 static hookd_result handle(void *state, hookd_ctx *ctx, const hookd_event *ev)
 {
@@ -118,7 +124,7 @@ static void world_start(struct world *w, const char *dir, struct fake *fakes, si
                                .prune_interval_ms = 3600000};
     assert_int_equal(uv_loop_init(&w->loop), 0);
     assert_int_equal(hk_task_queue_init(&w->replies, &w->loop), 0);
-    if (hk_store_open(&sc, &w->store, err, sizeof err))
+    if (hk_sqlite_open(&sc, &w->store, err, sizeof err))
         fail_msg("store: %s", err);
     assert_int_equal(hk_dispatch_init(&w->dispatch, w->store), 0);
     w->gen = calloc(1, sizeof *w->gen);
@@ -316,9 +322,9 @@ static void test_backlog_when_lane_full(void **state)
      * again (it used to commit empty batches in a loop). */
     bool sleeping = false;
     for (int waited = 0; !sleeping && waited < WAIT_LIMIT_MS; waited += 10) {
-        pthread_mutex_lock(&w.store->mu);
-        sleeping = w.store->writer_waiting;
-        pthread_mutex_unlock(&w.store->mu);
+        pthread_mutex_lock(&sq(w.store)->mu);
+        sleeping = sq(w.store)->writer_waiting;
+        pthread_mutex_unlock(&sq(w.store)->mu);
         if (!sleeping)
             usleep(10000);
     }
@@ -389,14 +395,14 @@ static void test_recovery_of_running_deliveries(void **state)
 
 /* A read job that holds its read transaction open until the test lets it go. */
 struct slow_read {
-    struct hk_store_job job;
+    struct hk_sqlite_job job;
     pthread_mutex_t mu;
     pthread_cond_t cond;
     bool started, let_go, timed_out, done;
     long events_seen;
 };
 
-static void slow_read_fn(struct hk_store_job *job, struct sqlite3 *db, struct hk_store *s)
+static void slow_read_fn(struct hk_sqlite_job *job, sqlite3 *db, struct hk_sqlite *s)
 {
     struct slow_read *r = (struct slow_read *)job;
     sqlite3_stmt *st;
@@ -437,7 +443,7 @@ static void test_reads_do_not_hold_up_commits(void **state)
         .job = {.task.run = slow_read_done, .reply_to = &w.replies, .fn = slow_read_fn}};
     pthread_mutex_init(&r.mu, NULL);
     pthread_cond_init(&r.cond, NULL);
-    hk_store_run_read_job(w.store, &r.job);
+    hk_sqlite_run_read_job(sq(w.store), &r.job);
     pthread_mutex_lock(&r.mu);
     while (!r.started)
         pthread_cond_wait(&r.cond, &r.mu);
@@ -468,7 +474,7 @@ static struct hk_store *open_idle_at(char *path, enum hk_durability durability)
                                .batch_max = 64,
                                .prune_interval_ms = 3600000};
     struct hk_store *s;
-    if (hk_store_open(&sc, &s, err, sizeof err))
+    if (hk_sqlite_open(&sc, &s, err, sizeof err))
         fail_msg("%s", err);
     return s;
 }
@@ -525,7 +531,7 @@ static void test_prune_reaches_past_kept_rows(void **state)
         SQLITE_OK);
     int64_t now = 10 * 60000;
     for (int pass = 0; pass < 3; pass++)
-        hk_store_prune(s, now);
+        hk_sqlite_prune(sq(s), now);
     sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM events", -1, &st, NULL),
                      SQLITE_OK);

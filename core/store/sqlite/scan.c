@@ -1,7 +1,7 @@
-/* store_scan.c -- moving deliveries that wait in the store into lanes: retries that are due,
+/* scan.c -- moving deliveries that wait in the store into lanes: retries that are due,
  * and deliveries that did not fit in their lane's queue ('ready'). Each one moved is marked
  * 'running' (attempts + 1) in the same transaction. */
-#include "store/store_internal.h"
+#include "store/sqlite/internal.h"
 
 #include "base/clock.h"
 #include "base/err.h"
@@ -49,7 +49,7 @@ static struct hk_delivery *row_to_delivery(sqlite3_stmt *st)
     return d;
 }
 
-static int mark_running(struct hk_store *s, int64_t row, int64_t now)
+static int mark_running(struct hk_sqlite *s, int64_t row, int64_t now)
 {
     sqlite3_stmt *st = s->st[ST_MARK_RUNNING];
     sqlite3_reset(st);
@@ -60,7 +60,7 @@ static int mark_running(struct hk_store *s, int64_t row, int64_t now)
 
 /* Moves the row st is on into lane, the queue of at's instance. *moved is false when the
  * lane had no room. */
-static int move_row(struct hk_store *s, sqlite3_stmt *st, struct hk_store_lane *at,
+static int move_row(struct hk_sqlite *s, sqlite3_stmt *st, struct hk_store_lane *at,
                     struct hk_lane *lane, int64_t now, bool *moved)
 {
     *moved = false;
@@ -74,12 +74,12 @@ static int move_row(struct hk_store *s, sqlite3_stmt *st, struct hk_store_lane *
         hk_delivery_free(d);
         return rc;
     }
-    hk_store_plan_push(s, d, at, lane);
+    hk_sqlite_plan_push(s, d, at, lane);
     *moved = true;
     return SQLITE_OK;
 }
 
-static int next_due(struct hk_store *s)
+static int next_due(struct hk_sqlite *s)
 {
     sqlite3_stmt *st = s->st[ST_NEXT_DUE];
     sqlite3_reset(st);
@@ -94,7 +94,7 @@ static int next_due(struct hk_store *s)
     return rc;
 }
 
-static int load_due(struct hk_store *s, int64_t now)
+static int load_due(struct hk_sqlite *s, int64_t now)
 {
     sqlite3_stmt *st = s->st[ST_LOAD_DUE];
     bool skipped = false;
@@ -105,7 +105,7 @@ static int load_due(struct hk_store *s, int64_t now)
     while (rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
         const char *name = col_text(st, C_INSTANCE);
         struct hk_lane *lane = s->lanes.find(s->lanes.self, name);
-        struct hk_store_lane *at = lane ? hk_store_lane_get(s, name) : NULL;
+        struct hk_store_lane *at = lane ? hk_sqlite_lane_get(s, name) : NULL;
         bool moved = false;
         if (lane && !at)
             rc = SQLITE_NOMEM;
@@ -123,7 +123,7 @@ static int load_due(struct hk_store *s, int64_t now)
 
 /* Moves deliveries of at's instance that wait in the store into lane while it has room;
  * *got counts them. */
-static int load_ready(struct hk_store *s, struct hk_store_lane *at, struct hk_lane *lane,
+static int load_ready(struct hk_sqlite *s, struct hk_store_lane *at, struct hk_lane *lane,
                       int64_t now, uint32_t *got)
 {
     uint32_t room = s->lanes.room(lane);
@@ -134,7 +134,7 @@ static int load_ready(struct hk_store *s, struct hk_store_lane *at, struct hk_la
     int rc = SQLITE_OK;
     bool moved = true;
     sqlite3_reset(st);
-    hk_store_bind_text(st, 1, at->name);
+    hk_sqlite_bind_text(st, 1, at->name);
     sqlite3_bind_int(st, 2, (int)room);
     uint32_t before = *got;
     while (rc == SQLITE_OK && moved && sqlite3_step(st) == SQLITE_ROW) {
@@ -148,7 +148,7 @@ static int load_ready(struct hk_store *s, struct hk_store_lane *at, struct hk_la
 }
 
 struct scan {
-    struct hk_store *s;
+    struct hk_sqlite *s;
     int64_t now;
     uint32_t got;
     int rc;
@@ -157,7 +157,7 @@ struct scan {
 static void scan_lane(void *arg, struct hk_lane *lane, const char *name)
 {
     struct scan *sc = arg;
-    struct hk_store_lane *at = sc->rc == SQLITE_OK ? hk_store_lane_get(sc->s, name) : NULL;
+    struct hk_store_lane *at = sc->rc == SQLITE_OK ? hk_sqlite_lane_get(sc->s, name) : NULL;
     if (sc->rc == SQLITE_OK && !at)
         sc->rc = SQLITE_NOMEM;
     if (!at || !at->backlog)
@@ -166,7 +166,7 @@ static void scan_lane(void *arg, struct hk_lane *lane, const char *name)
     sc->s->backlog |= at->backlog;
 }
 
-int hk_store_scan(struct hk_store *s, int64_t now)
+int hk_sqlite_scan(struct hk_sqlite *s, int64_t now)
 {
     int rc = SQLITE_OK;
     if (now >= s->next_due_ms)
@@ -182,15 +182,15 @@ int hk_store_scan(struct hk_store *s, int64_t now)
     return sc.rc;
 }
 
-int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now)
+int hk_sqlite_kill_instance(struct hk_sqlite *s, const char *name, int64_t now)
 {
     char why[HK_WHY_MAX];
     hk_delivery_removed_error(name, why, sizeof why);
     sqlite3_stmt *st = s->st[ST_KILL_INSTANCE];
     sqlite3_reset(st);
     sqlite3_bind_int64(st, 1, now);
-    hk_store_bind_text(st, 2, why);
-    hk_store_bind_text(st, 3, name);
+    hk_sqlite_bind_text(st, 2, why);
+    hk_sqlite_bind_text(st, 3, name);
     int rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
     if (rc == SQLITE_OK && sqlite3_changes(s->db))
         hk_log(HK_LOG_WARN, "pending deliveries dead-lettered: their instance was removed",
@@ -199,14 +199,14 @@ int hk_store_kill_instance(struct hk_store *s, const char *name, int64_t now)
 }
 
 struct removal_job {
-    struct hk_store_job job;
+    struct hk_sqlite_job job;
     char name[];
 };
 
-static void removal_fn(struct hk_store_job *job, struct sqlite3 *db, struct hk_store *s)
+static void removal_fn(struct hk_sqlite_job *job, struct sqlite3 *db, struct hk_sqlite *s)
 {
     (void)db;
-    hk_store_kill_instance(s, ((struct removal_job *)job)->name, hk_wall_ms());
+    hk_sqlite_kill_instance(s, ((struct removal_job *)job)->name, hk_wall_ms());
 }
 
 static void removal_done(struct hk_task *t)
@@ -214,8 +214,10 @@ static void removal_done(struct hk_task *t)
     free(t); /* the job is the first member */
 }
 
-void hk_store_instance_removed(struct hk_store *s, const char *name, struct hk_task_queue *reply_to)
+void hk_sqlite_instance_removed(struct hk_store *store, const char *name,
+                                struct hk_task_queue *reply_to)
 {
+    struct hk_sqlite *s = (struct hk_sqlite *)store;
     struct removal_job *k = calloc(1, sizeof *k + strlen(name) + 1);
     if (!k)
         return;
@@ -223,5 +225,5 @@ void hk_store_instance_removed(struct hk_store *s, const char *name, struct hk_t
     k->job.fn = removal_fn;
     k->job.task.run = removal_done;
     k->job.reply_to = reply_to;
-    hk_store_run_job(s, &k->job);
+    hk_sqlite_run_job(s, &k->job);
 }
