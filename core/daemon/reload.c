@@ -131,7 +131,7 @@ static void swap_task(struct hk_task *t)
         if (io->stopping)
             close(sw->fds[i]);
         else
-            hk_io_add_listener(io, sw->fds[i], sw->add[i], &hk_ingress_handler);
+            hk_io_add_listener(io, sw->fds[i], sw->add[i], &hk_ingress_handler, io->server->store);
     hk_gen_release(old);
     free(sw);
 }

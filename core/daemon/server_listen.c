@@ -84,7 +84,7 @@ int hk_server_open_listeners(struct hk_server *s)
     for (size_t k = 0; rc == 0 && k < c->nlisten; k++) {
         rc = hk_server_listen_fds(&c->listen[k], s->nio, fds, "listening");
         for (unsigned i = 0; rc == 0 && i < s->nio; i++)
-            rc = hk_io_add_listener(s->io[i], fds[i], &c->listen[k], &hk_ingress_handler);
+            rc = hk_io_add_listener(s->io[i], fds[i], &c->listen[k], &hk_ingress_handler, s->store);
     }
     if (rc || !c->admin_address)
         return rc;
@@ -93,5 +93,5 @@ int hk_server_open_listeners(struct hk_server *s)
     rc = hk_server_probe_free(&admin);
     if (rc == 0)
         rc = hk_server_listen_fds(&admin, 1, fds, "admin listening");
-    return rc ? rc : hk_io_add_listener(s->io[s->nio], fds[0], &admin, &hk_admin_handler);
+    return rc ? rc : hk_io_add_listener(s->io[s->nio], fds[0], &admin, &hk_admin_handler, s);
 }

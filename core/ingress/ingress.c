@@ -12,7 +12,6 @@
 #include "base/err.h"
 #include "base/json_write.h"
 #include "base/log.h"
-#include "daemon/server.h"
 #include "event/envelope.h"
 #include "net/response.h"
 #include "store/store.h"
@@ -21,6 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The store this listener's events go to (its handler context, see ingress.h). */
+static struct hk_store *store_of(const struct hk_conn *c)
+{
+    return c->handler_ctx;
+}
 static bool refuse(struct hk_conn *c, int status, const char *extra_headers)
 {
     struct hk_response r = {.status = status, .extra_headers = extra_headers, .close = true};
@@ -202,7 +206,7 @@ static bool answered_as_duplicate(struct hk_conn *c, const struct hk_source *s,
     if (!env->valid)
         return false;
     hk_recent_key(s->name, env->id, key);
-    if (!hk_store_seen(c->io->server->store, key, hk_wall_ms()))
+    if (!hk_store_seen(store_of(c), key, hk_wall_ms()))
         return false;
     hk_counter_add(&c->io->counters, HK_COUNT_EVENTS, s->name, "duplicate", 1);
     hk_log(HK_LOG_DEBUG, "duplicate event absorbed", HK_S("source", s->name),
@@ -223,7 +227,7 @@ static void submit(struct hk_conn *c, const struct hk_source *s, struct hk_reque
     struct hk_ingest *op = make_ingest(c, s, req, env);
     if (op)
         op->key = key;
-    int rc = op ? hk_store_submit(c->io->server->store, op) : HK_ENOMEM;
+    int rc = op ? hk_store_submit(store_of(c), op) : HK_ENOMEM;
     if (rc == 0)
         return;
     hk_log(HK_LOG_WARN, "event refused with 503: not stored", HK_S("source", s->name),

@@ -5,6 +5,7 @@
 
 #include "net/conn.h"
 
+/* Serves a source listener; its handler context (hk_io_add_listener) is the store. */
 extern const struct hk_conn_handler hk_ingress_handler;
 
 #endif

@@ -498,6 +498,7 @@ void hk_conn_accept(struct hk_listener *l)
     }
     c->io = io;
     c->handler = l->handler;
+    c->handler_ctx = l->handler_ctx;
     c->await_proxy = lc->proxy_protocol;
     c->tcp.data = c;
     c->limits = conf->limits;

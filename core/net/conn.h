@@ -47,6 +47,7 @@ struct hk_conn {
     uv_timer_t timer;
     struct hk_io *io;
     const struct hk_conn_handler *handler;
+    void *handler_ctx;           /* borrowed from the listener: the handler's own context */
     struct hk_conn *prev, *next; /* io->conns */
     struct hk_addr peer;         /* TCP peer, or the PROXY protocol's source */
     char peer_text[HK_ADDR_STRLEN];

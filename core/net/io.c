@@ -45,7 +45,7 @@ static void connection_cb(uv_stream_t *s, int status)
 }
 
 int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
-                       const struct hk_conn_handler *handler)
+                       const struct hk_conn_handler *handler, void *handler_ctx)
 {
     struct hk_listener *l = calloc(1, sizeof *l);
     if (!l || !(l->address = strdup(lc->address))) {
@@ -55,6 +55,7 @@ int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc
     }
     l->io = io;
     l->handler = handler;
+    l->handler_ctx = handler_ctx;
     l->ordinal = lc->ordinal;
     l->admin = lc->admin;
     l->tcp.data = l;

@@ -41,6 +41,7 @@ struct hk_listener {
     unsigned ordinal;
     bool admin; /* the admin listener: its settings are fixed, not looked up in "listen" */
     const struct hk_conn_handler *handler;
+    void *handler_ctx; /* the owner's, for the handler: see hk_io_add_listener */
     bool closing;
     struct hk_listener *next;
 };
@@ -74,10 +75,12 @@ struct hk_io {
 /* Opens a listening socket for addr with SO_REUSEPORT (and IPV6_V6ONLY for IPv6). Returns
  * the fd, or a negated errno. Any thread. */
 int hk_listen_socket(const struct sockaddr *sa, socklen_t len);
-/* Adopts fd as a listener of lc on io's loop (before the loop runs, or on its thread).
- * Ownership of fd passes to io, also on error; lc's address and settings are copied. */
+/* Adopts fd as a listener of lc on io's loop (before the loop runs, or on its thread),
+ * whose connections are served by handler with handler_ctx (borrowed: it must outlive the
+ * listener). Ownership of fd passes to io, also on error; lc's address and settings are
+ * copied. */
 int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
-                       const struct hk_conn_handler *handler);
+                       const struct hk_conn_handler *handler, void *handler_ctx);
 /* Closes the listener of that address, if any (io thread only). */
 void hk_io_close_listener(struct hk_io *io, const char *address);
 /* Stops accepting, lets in-flight requests finish (bounded by timeout_ms), closes idle

@@ -16,6 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The server the admin listener reports on (its handler context, see admin.h). */
+static struct hk_server *server_of(const struct hk_conn *c)
+{
+    return c->handler_ctx;
+}
 static void reply(struct hk_conn *c, int status, const char *ctype, const char *body, size_t n)
 {
     struct hk_response r = {.status = status, .body = body, .body_len = n, .content_type = ctype};
@@ -58,7 +63,7 @@ static const char *query_of(const struct hk_request *req, size_t *n)
 static void metrics_done(struct hk_dlq_job *j)
 {
     struct hk_conn *c = j->user;
-    struct hk_server *s = c->io->server;
+    struct hk_server *s = server_of(c);
     struct hk_delivery_counts dc = {0};
     json_t *counts = j->query.json ? json_loads(j->query.json, 0, NULL) : NULL;
     const struct {
@@ -86,7 +91,7 @@ static void submit_job(struct hk_conn *c, struct hk_dlq_query *q, void (*done)(s
     }
     j->user = c;
     j->done = done;
-    hk_dlq_submit(c->io->server->store, j, &c->io->tasks);
+    hk_dlq_submit(server_of(c)->store, j, &c->io->tasks);
 }
 
 static void dlq_done(struct hk_dlq_job *j)
@@ -123,7 +128,7 @@ static void dlq(struct hk_conn *c, const struct hk_request *req, enum hk_dlq_act
 
 static void ready(struct hk_conn *c)
 {
-    struct hk_server *s = c->io->server;
+    struct hk_server *s = server_of(c);
     const char *why = NULL;
     if (c->io->stopping)
         why = "stopping";
@@ -147,7 +152,7 @@ static void reload_done(void *user, const struct hk_reload_status *st)
 
 static void route(struct hk_conn *c, struct hk_request *req)
 {
-    struct hk_server *s = c->io->server;
+    struct hk_server *s = server_of(c);
     if (is(req, HTTP_GET, "/healthz"))
         reply_json(c, 200, json_pack("{s:s}", "status", "ok"));
     else if (is(req, HTTP_GET, "/readyz"))

@@ -14,6 +14,7 @@
 
 #include "net/conn.h"
 
+/* Serves the admin listener; its handler context (hk_io_add_listener) is the server. */
 extern const struct hk_conn_handler hk_admin_handler;
 
 #endif
