@@ -45,22 +45,11 @@ static void run_reload(struct hk_server *s);
 
 /* ---- status ---- */
 
-json_t *hk_reload_status_json(const struct hk_reload_status *st)
-{
-    return json_pack("{s:I,s:s,s:I,s:s,s:b,s:s}", "generation", (json_int_t)st->generation, "hash",
-                     st->hash, "time_ms", (json_int_t)st->time_ms, "result",
-                     st->time_ms == 0 ? "none"
-                     : st->ok         ? "ok"
-                                      : "failed",
-                     "in_progress", st->in_progress, "message", st->message);
-}
-
-json_t *hk_reload_status_json_now(struct hk_server *s)
+void hk_reload_status_now(struct hk_server *s, struct hk_reload_status *out)
 {
     pthread_mutex_lock(&s->reload_mu);
-    struct hk_reload_status st = s->reload;
+    *out = s->reload;
     pthread_mutex_unlock(&s->reload_mu);
-    return hk_reload_status_json(&st);
 }
 
 static void notify(struct hk_task *t)

@@ -13,21 +13,13 @@
 #define HK_RELOAD_H
 
 #include "base/task.h"
+#include "ops/reload_status.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 struct hk_server;
-
-struct hk_reload_status {
-    uint64_t generation; /* in use after the attempt */
-    char hash[65];       /* of the configuration in use */
-    int64_t time_ms;     /* when the last attempt ended; 0 before any */
-    bool ok;
-    bool in_progress;
-    char message[2048]; /* what failed and how to fix it, or "reloaded" */
-};
 
 /* hookd is stopping: a configuration check in progress is killed, and the reload it was for
  * neither builds nor answers anyone (control thread). */
@@ -36,11 +28,9 @@ void hk_reload_stop(struct hk_server *s);
 void hk_reload_signal(struct hk_server *s);
 /* Starts or queues a reload from any thread; done(user, status) runs on reply_to's loop
  * when the reload it joined has ended. */
-void hk_reload_request(struct hk_server *s, struct hk_task_queue *reply_to,
-                       void (*done)(void *user, const struct hk_reload_status *st), void *user);
-/* The status as JSON (new reference). */
-json_t *hk_reload_status_json(const struct hk_reload_status *st);
-/* The current status as JSON; any thread. */
-json_t *hk_reload_status_json_now(struct hk_server *s);
+void hk_reload_request(struct hk_server *s, struct hk_task_queue *reply_to, hk_reload_done_fn *done,
+                       void *user);
+/* The current status, copied into out; any thread. */
+void hk_reload_status_now(struct hk_server *s, struct hk_reload_status *out);
 
 #endif

@@ -63,6 +63,39 @@ static const struct hk_conf *gen_conf(const struct hk_gen *g)
 static const struct hk_io_owner io_owner = {
     .acquire = hk_gen_acquire, .release = hk_gen_release, .conf = gen_conf};
 
+/* ---- what the admin API sees (ops/host.h) ---- */
+
+static struct hk_gen *ops_gen(void *self)
+{
+    return hk_server_gen(self);
+}
+
+static void ops_reload(void *self, struct hk_task_queue *reply_to, hk_reload_done_fn *done,
+                       void *user)
+{
+    hk_reload_request(self, reply_to, done, user);
+}
+
+static void ops_reload_status(void *self, struct hk_reload_status *out)
+{
+    hk_reload_status_now(self, out);
+}
+
+static void fill_ops_host(struct hk_server *s)
+{
+    s->ops = (struct hk_ops_host){.store = s->store,
+                                  .dispatch = &s->dispatch,
+                                  .io = s->io,
+                                  .nio = s->nio_all,
+                                  .nconns = &s->nconns,
+                                  .reloads_ok = &s->reloads_ok,
+                                  .reloads_failed = &s->reloads_failed,
+                                  .self = s,
+                                  .gen = ops_gen,
+                                  .reload = ops_reload,
+                                  .reload_status = ops_reload_status};
+}
+
 static int create_io(struct hk_server *s, unsigned n, bool admin)
 {
     s->io = calloc(n + admin, sizeof *s->io);
@@ -224,6 +257,8 @@ static int start(struct hk_server *s)
     const struct hk_conf *c = s->gen->conf;
     size_check_pool(c->check_threads);
     int rc = create_io(s, c->io_threads, c->admin_address != NULL);
+    if (rc == 0)
+        fill_ops_host(s);
     if (rc == 0)
         rc = start_signals(s);
     if (rc == 0)

@@ -7,6 +7,7 @@
 #include "deliver/dispatch.h"
 #include "deliver/gen.h"
 #include "net/io.h"
+#include "ops/host.h"
 
 #include <pthread.h>
 
@@ -40,6 +41,7 @@ struct hk_server {
     _Atomic uint64_t reloads_ok, reloads_failed;
     struct hk_store *store;
     struct hk_dispatch dispatch;
+    struct hk_ops_host ops; /* what the admin API sees of this server */
 };
 
 /* The current generation with a reference the caller releases; any thread. */

@@ -93,5 +93,5 @@ int hk_server_open_listeners(struct hk_server *s)
     rc = hk_server_probe_free(&admin);
     if (rc == 0)
         rc = hk_server_listen_fds(&admin, 1, fds, "admin listening");
-    return rc ? rc : hk_io_add_listener(s->io[s->nio], fds[0], &admin, &hk_admin_handler, s);
+    return rc ? rc : hk_io_add_listener(s->io[s->nio], fds[0], &admin, &hk_admin_handler, &s->ops);
 }

@@ -4,11 +4,10 @@
 #include "base/clock.h"
 #include "base/err.h"
 #include "base/log.h"
-#include "daemon/reload.h"
-#include "daemon/server.h"
 #include "deliver/lane.h"
 #include "net/response.h"
 #include "ops/dlq.h"
+#include "ops/host.h"
 #include "ops/metrics.h"
 
 #include <jansson.h>
@@ -16,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The server the admin listener reports on (its handler context, see admin.h). */
-static struct hk_server *server_of(const struct hk_conn *c)
+/* What the admin listener reports on (its handler context, see admin.h). */
+static const struct hk_ops_host *host_of(const struct hk_conn *c)
 {
     return c->handler_ctx;
 }
@@ -63,7 +62,7 @@ static const char *query_of(const struct hk_request *req, size_t *n)
 static void metrics_done(struct hk_dlq_job *j)
 {
     struct hk_conn *c = j->user;
-    struct hk_server *s = server_of(c);
+    const struct hk_ops_host *h = host_of(c);
     struct hk_delivery_counts dc = {0};
     json_t *counts = j->query.json ? json_loads(j->query.json, 0, NULL) : NULL;
     const struct {
@@ -76,7 +75,7 @@ static void metrics_done(struct hk_dlq_job *j)
         *map[i].out = (uint64_t)json_integer_value(json_object_get(counts, map[i].key));
     json_decref(counts);
     struct hk_buf b = {0};
-    hk_metrics_render(s, counts || j->query.json ? &dc : NULL, &b);
+    hk_metrics_render(h, counts || j->query.json ? &dc : NULL, &b);
     reply(c, 200, "text/plain; version=0.0.4", (const char *)b.data, b.len);
     hk_buf_free(&b);
     hk_dlq_job_free(j);
@@ -91,7 +90,7 @@ static void submit_job(struct hk_conn *c, struct hk_dlq_query *q, void (*done)(s
     }
     j->user = c;
     j->done = done;
-    hk_dlq_submit(server_of(c)->store, j, &c->io->tasks);
+    hk_dlq_submit(host_of(c)->store, j, &c->io->tasks);
 }
 
 static void dlq_done(struct hk_dlq_job *j)
@@ -128,11 +127,11 @@ static void dlq(struct hk_conn *c, const struct hk_request *req, enum hk_dlq_act
 
 static void ready(struct hk_conn *c)
 {
-    struct hk_server *s = server_of(c);
+    const struct hk_ops_host *h = host_of(c);
     const char *why = NULL;
     if (c->io->stopping)
         why = "stopping";
-    else if (!hk_store_ready(s->store))
+    else if (!hk_store_ready(h->store))
         why = "the store cannot write: see the log";
     if (why)
         reply_json(c, 503, json_pack("{s:s,s:s}", "status", "not ready", "reason", why));
@@ -152,17 +151,19 @@ static void reload_done(void *user, const struct hk_reload_status *st)
 
 static void route(struct hk_conn *c, struct hk_request *req)
 {
-    struct hk_server *s = server_of(c);
+    const struct hk_ops_host *h = host_of(c);
+    struct hk_reload_status st;
     if (is(req, HTTP_GET, "/healthz"))
         reply_json(c, 200, json_pack("{s:s}", "status", "ok"));
     else if (is(req, HTTP_GET, "/readyz"))
         ready(c);
     else if (is(req, HTTP_GET, "/metrics"))
         dlq(c, req, HK_DLQ_COUNTS);
-    else if (is(req, HTTP_GET, "/reload"))
-        reply_json(c, 200, hk_reload_status_json_now(s));
-    else if (is(req, HTTP_POST, "/reload"))
-        hk_reload_request(s, &c->io->tasks, reload_done, c);
+    else if (is(req, HTTP_GET, "/reload")) {
+        h->reload_status(h->self, &st);
+        reply_json(c, 200, hk_reload_status_json(&st));
+    } else if (is(req, HTTP_POST, "/reload"))
+        h->reload(h->self, &c->io->tasks, reload_done, c);
     else if (is(req, HTTP_GET, "/dlq"))
         dlq(c, req, HK_DLQ_LIST);
     else if (is(req, HTTP_GET, "/dlq/show"))

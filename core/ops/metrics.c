@@ -34,13 +34,13 @@ static bool same_series(struct hk_counter *a, struct hk_counter *b, enum hk_coun
 }
 
 /* The sum of series c over the tables of threads from..nio_all-1. */
-static uint64_t sum_from(struct hk_server *s, unsigned from, struct hk_counter *c,
+static uint64_t sum_from(const struct hk_ops_host *h, unsigned from, struct hk_counter *c,
                          enum hk_counter_kind kind)
 {
     uint64_t sum = 0;
-    for (unsigned p = from; p < s->nio_all; p++)
+    for (unsigned p = from; p < h->nio; p++)
         for (unsigned q = 0; q < HK_COUNTERS_MAX; q++) {
-            struct hk_counter *o = &s->io[p]->counters.c[q];
+            struct hk_counter *o = &h->io[p]->counters.c[q];
             if (same_series(c, o, kind))
                 sum += atomic_load_explicit(&o->value, memory_order_relaxed);
         }
@@ -48,38 +48,38 @@ static uint64_t sum_from(struct hk_server *s, unsigned from, struct hk_counter *
 }
 
 /* A series already printed with an earlier thread's entry. */
-static bool printed_before(struct hk_server *s, unsigned i, struct hk_counter *c,
+static bool printed_before(const struct hk_ops_host *h, unsigned i, struct hk_counter *c,
                            enum hk_counter_kind kind)
 {
     for (unsigned p = 0; p < i; p++)
         for (unsigned q = 0; q < HK_COUNTERS_MAX; q++)
-            if (same_series(c, &s->io[p]->counters.c[q], kind))
+            if (same_series(c, &h->io[p]->counters.c[q], kind))
                 return true;
     return false;
 }
 
 /* Every series of kind, summed over every I/O thread, each printed once. */
-static void io_counters(struct hk_server *s, struct hk_buf *b, enum hk_counter_kind kind,
+static void io_counters(const struct hk_ops_host *h, struct hk_buf *b, enum hk_counter_kind kind,
                         const char *name, const char *k1, const char *k2)
 {
-    for (unsigned i = 0; i < s->nio_all; i++) {
+    for (unsigned i = 0; i < h->nio; i++) {
         for (unsigned j = 0; j < HK_COUNTERS_MAX; j++) {
-            struct hk_counter *c = &s->io[i]->counters.c[j];
+            struct hk_counter *c = &h->io[i]->counters.c[j];
             if (atomic_load_explicit(&c->kind, memory_order_acquire) != (int)kind ||
-                printed_before(s, i, c, kind))
+                printed_before(h, i, c, kind))
                 continue;
             hk_buf_printf(b, "%s{", name);
             label(b, k1, c->l1, true);
             label(b, k2, c->l2, false);
-            hk_buf_printf(b, "} %llu\n", (unsigned long long)sum_from(s, i, c, kind));
+            hk_buf_printf(b, "} %llu\n", (unsigned long long)sum_from(h, i, c, kind));
         }
     }
 }
 
-static void lanes(struct hk_server *s, struct hk_buf *b)
+static void lanes(const struct hk_ops_host *h, struct hk_buf *b)
 {
     static const char *const results[] = {"ok", "retry", "permanent"};
-    struct hk_dispatch *d = &s->dispatch;
+    struct hk_dispatch *d = h->dispatch;
     help(b, "hookd_handler_calls_total", "counter", "handle() calls by outcome");
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < d->n; i++)
@@ -110,16 +110,16 @@ static void lanes(struct hk_server *s, struct hk_buf *b)
     pthread_mutex_unlock(&d->mu);
 }
 
-static void store_metrics(struct hk_server *s, const struct hk_delivery_counts *dc,
+static void store_metrics(const struct hk_ops_host *h, const struct hk_delivery_counts *dc,
                           struct hk_buf *b)
 {
     static const char *const sizes[] = {"1", "3", "7", "15", "31", "63", "127", "+Inf"};
     static const char *const bounds[] = {"0.0001", "0.00025", "0.0005", "0.001",
                                          "0.0025", "0.005",   "0.01",   "+Inf"};
     struct hk_store_stats st;
-    hk_store_get_stats(s->store, &st);
+    hk_store_get_stats(h->store, &st);
     help(b, "hookd_store_ready", "gauge", "1 while the store commits, 0 after a failed write");
-    hk_buf_printf(b, "hookd_store_ready %d\n", hk_store_ready(s->store) ? 1 : 0);
+    hk_buf_printf(b, "hookd_store_ready %d\n", hk_store_ready(h->store) ? 1 : 0);
     help(b, "hookd_store_queue", "gauge", "requests waiting for the writer");
     hk_buf_printf(b, "hookd_store_queue %llu\n", (unsigned long long)st.queue_depth);
     help(b, "hookd_store_batch_size", "histogram", "requests per committed batch");
@@ -177,18 +177,19 @@ static void plugin_metrics(struct hk_gen *g, struct hk_buf *b)
     }
 }
 
-void hk_metrics_render(struct hk_server *s, const struct hk_delivery_counts *dc, struct hk_buf *b)
+void hk_metrics_render(const struct hk_ops_host *h, const struct hk_delivery_counts *dc,
+                       struct hk_buf *b)
 {
-    struct hk_gen *g = hk_server_gen(s);
+    struct hk_gen *g = h->gen(h->self);
     help(b, "hookd_http_requests_total", "counter", "answered requests by source and status");
-    io_counters(s, b, HK_COUNT_HTTP_REQUESTS, "hookd_http_requests_total", "source", "status");
+    io_counters(h, b, HK_COUNT_HTTP_REQUESTS, "hookd_http_requests_total", "source", "status");
     help(b, "hookd_events_total", "counter",
          "verified events by source and outcome (routed, unrouted, invalid, duplicate, refused)");
-    io_counters(s, b, HK_COUNT_EVENTS, "hookd_events_total", "source", "outcome");
+    io_counters(h, b, HK_COUNT_EVENTS, "hookd_events_total", "source", "outcome");
     help(b, "hookd_connections", "gauge", "open client connections");
-    hk_buf_printf(b, "hookd_connections %u\n", atomic_load(&s->nconns));
-    lanes(s, b);
-    store_metrics(s, dc, b);
+    hk_buf_printf(b, "hookd_connections %u\n", atomic_load(h->nconns));
+    lanes(h, b);
+    store_metrics(h, dc, b);
     help(b, "hookd_generation", "gauge", "number of the configuration generation in use");
     hk_buf_printf(b, "hookd_generation %llu\n", (unsigned long long)g->number);
     help(b, "hookd_config_info", "gauge", "hash of the configuration in use");
@@ -197,8 +198,8 @@ void hk_metrics_render(struct hk_server *s, const struct hk_delivery_counts *dc,
     hk_buf_printf(b,
                   "hookd_reloads_total{result=\"ok\"} %llu\n"
                   "hookd_reloads_total{result=\"failed\"} %llu\n",
-                  (unsigned long long)atomic_load(&s->reloads_ok),
-                  (unsigned long long)atomic_load(&s->reloads_failed));
+                  (unsigned long long)atomic_load(h->reloads_ok),
+                  (unsigned long long)atomic_load(h->reloads_failed));
     help(b, "hookd_plugin_api_misuses_total", "counter",
          "event_header() calls about an event the plugin was not handed on that thread");
     hk_buf_printf(b, "hookd_plugin_api_misuses_total %llu\n",

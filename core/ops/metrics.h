@@ -3,7 +3,7 @@
 #define HK_METRICS_H
 
 #include "base/buf.h"
-#include "daemon/server.h"
+#include "ops/host.h"
 #include "store/store.h"
 
 /* Counts of deliveries by state, read from the store. */
@@ -13,6 +13,7 @@ struct hk_delivery_counts {
 };
 
 /* Appends the exposition to b. Any thread; reads atomics and takes short locks. */
-void hk_metrics_render(struct hk_server *s, const struct hk_delivery_counts *dc, struct hk_buf *b);
+void hk_metrics_render(const struct hk_ops_host *h, const struct hk_delivery_counts *dc,
+                       struct hk_buf *b);
 
 #endif
