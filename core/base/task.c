@@ -1,6 +1,8 @@
 /* task.c -- a mutex-protected FIFO of intrusive tasks drained by a uv_async. */
 #include "base/task.h"
 
+#include "base/link.h"
+
 static void drain_cb(uv_async_t *a)
 {
     struct hk_task_queue *q = a->data;
@@ -30,13 +32,8 @@ int hk_task_queue_init(struct hk_task_queue *q, uv_loop_t *loop)
 
 void hk_task_post(struct hk_task_queue *q, struct hk_task *t)
 {
-    t->next = NULL;
     pthread_mutex_lock(&q->mu);
-    if (q->tail)
-        q->tail->next = t;
-    else
-        q->head = t;
-    q->tail = t;
+    HK_FIFO_APPEND(q->head, q->tail, t);
     pthread_mutex_unlock(&q->mu);
     uv_async_send(&q->async);
 }

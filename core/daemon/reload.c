@@ -3,6 +3,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/link.h"
 #include "base/log.h"
 #include "daemon/server.h"
 #include "deliver/dispatch.h"
@@ -54,7 +55,7 @@ void hk_reload_status_now(struct hk_server *s, struct hk_reload_status *out)
 
 static void notify(struct hk_task *t)
 {
-    struct hk_reload_waiter *w = (struct hk_reload_waiter *)t;
+    struct hk_reload_waiter *w = HK_CONTAINER_OF(t, struct hk_reload_waiter, task);
     w->done(w->user, &w->st);
     free(w);
 }
@@ -108,7 +109,7 @@ struct hk_swap {
 
 static void swap_task(struct hk_task *t)
 {
-    struct hk_swap *sw = (struct hk_swap *)t;
+    struct hk_swap *sw = HK_CONTAINER_OF(t, struct hk_swap, task);
     struct hk_io *io = sw->io;
     struct hk_gen *old = io->gen;
     io->gen = sw->gen;
@@ -447,7 +448,7 @@ struct request_task {
 
 static void request_task(struct hk_task *t)
 {
-    struct request_task *r = (struct request_task *)t;
+    struct request_task *r = HK_CONTAINER_OF(t, struct request_task, task);
     struct hk_server *s = r->s;
     pthread_mutex_lock(&s->reload_mu);
     r->w->next = s->reload_waiters;

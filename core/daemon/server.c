@@ -8,6 +8,7 @@
 #include "daemon/server.h"
 
 #include "base/err.h"
+#include "base/link.h"
 #include "base/log.h"
 #include "base/sha256.h"
 #include "conf/conf.h"
@@ -130,7 +131,7 @@ struct stop_task {
 
 static void stop_io_task(struct hk_task *t)
 {
-    struct stop_task *st = (struct stop_task *)t;
+    struct stop_task *st = HK_CONTAINER_OF(t, struct stop_task, task);
     hk_io_stop(st->io, st->timeout_ms);
     free(st);
 }
@@ -187,7 +188,7 @@ static int start_signals(struct hk_server *s)
  * closes, which lets the control loop end. */
 static void io_done_task(struct hk_task *t)
 {
-    struct hk_io *done = (struct hk_io *)((char *)t - offsetof(struct hk_io, done));
+    struct hk_io *done = HK_CONTAINER_OF(t, struct hk_io, done);
     struct hk_server *s = done->server;
     if (++s->io_finished < s->nio_all)
         return;

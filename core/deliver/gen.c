@@ -2,6 +2,7 @@
 #include "deliver/gen.h"
 
 #include "base/err.h"
+#include "base/link.h"
 #include "plugin/instance.h"
 
 #include <stdlib.h>
@@ -25,7 +26,7 @@ static void destroy(struct hk_gen *g)
 
 static void reap_task(struct hk_task *t)
 {
-    destroy((struct hk_gen *)((char *)t - offsetof(struct hk_gen, reap)));
+    destroy(HK_CONTAINER_OF(t, struct hk_gen, reap));
 }
 
 static int build_router(struct hk_gen *g)

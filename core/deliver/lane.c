@@ -2,6 +2,7 @@
 #include "deliver/lane.h"
 
 #include "base/clock.h"
+#include "base/link.h"
 #include "base/log.h"
 #include "plugin/instance.h"
 #include "store/store.h"
@@ -22,7 +23,12 @@ struct hk_lane *hk_lane_create(const char *name, struct hk_store *store)
         free(l);
         return NULL;
     }
-    pthread_cond_init(&l->cond, NULL);
+    if (pthread_cond_init(&l->cond, NULL) != 0) {
+        pthread_mutex_destroy(&l->mu);
+        free(l->name);
+        free(l);
+        return NULL;
+    }
     l->store = store;
     return l;
 }
@@ -129,8 +135,12 @@ static void start_workers(struct hk_lane *l)
         if (s->alive)
             continue;
         struct worker_arg *wa = malloc(sizeof *wa);
-        if (!wa)
+        if (!wa) {
+            hk_log(HK_LOG_ERROR, "out of memory: a worker thread was not started",
+                   HK_S("instance", l->name), HK_I("running", i), HK_I("wanted", l->want_threads),
+                   HK_S("fix", "the instance runs with fewer workers; free memory and reload"));
             break;
+        }
         *wa = (struct worker_arg){l, i};
         s->exited = false;
         if (pthread_create(&s->thread, NULL, worker, wa) != 0) {
@@ -174,13 +184,8 @@ bool hk_lane_push_planned(struct hk_lane *l, struct hk_delivery *d)
     pthread_mutex_lock(&l->mu);
     bool ok = l->inst && !l->stopping;
     if (ok) {
-        d->next = NULL;
         d->lane = l;
-        if (l->tail)
-            l->tail->next = d;
-        else
-            l->head = d;
-        l->tail = d;
+        HK_FIFO_APPEND(l->head, l->tail, d);
         l->depth++;
         pthread_cond_signal(&l->cond);
     }

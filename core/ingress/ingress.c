@@ -6,6 +6,7 @@
 #include "ingress/ingress.h"
 
 #include "base/clock.h"
+#include "base/link.h"
 #include "ingress/ingress_check.h"
 
 #include "base/buf.h"
@@ -160,7 +161,7 @@ static void free_ingest(struct hk_ingest *op)
 /* The store's answer, on the connection's loop: only now is the sender answered. */
 static void ingest_done(struct hk_task *t)
 {
-    struct hk_ingest *op = (struct hk_ingest *)t;
+    struct hk_ingest *op = HK_CONTAINER_OF(t, struct hk_ingest, task);
     struct hk_conn *c = op->user;
     log_outcome(c->io, op);
     if (op->result == 0)

@@ -8,6 +8,7 @@
 #include "ingress/ingress_check.h"
 
 #include "base/err.h"
+#include "base/link.h"
 #include "base/thread_role.h"
 #include "verify/verify.h"
 
@@ -43,7 +44,7 @@ static void pool_thread_setup(void)
  * address, not by reading w->data, which libuv's side wrote. */
 static struct hk_check *check_of(uv_work_t *w)
 {
-    return (struct hk_check *)(void *)((char *)w - offsetof(struct hk_check, work));
+    return HK_CONTAINER_OF(w, struct hk_check, work);
 }
 
 static void work_cb(uv_work_t *w)

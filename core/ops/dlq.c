@@ -5,6 +5,7 @@
 #include "base/err.h"
 #include "base/form.h"
 #include "base/jconf.h"
+#include "base/link.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,7 +97,7 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
 
 static void job_done(struct hk_task *t)
 {
-    struct hk_dlq_job *j = (struct hk_dlq_job *)t; /* the task is the query job's first member */
+    struct hk_dlq_job *j = HK_CONTAINER_OF(t, struct hk_dlq_job, query.task);
     j->done(j);
 }
 

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/codec.h"
+#include "base/link.h"
 #include "base/log.h"
 
 #include <jansson.h>
@@ -274,7 +275,7 @@ struct query_run {
 
 static void run_fn(struct hk_sqlite_job *sj, sqlite3 *db, struct hk_sqlite *s)
 {
-    struct hk_store_query_job *j = ((struct query_run *)sj)->qj;
+    struct hk_store_query_job *j = HK_CONTAINER_OF(sj, struct query_run, job)->qj;
     json_t *r = NULL;
     /* The job runs inside the writer's batch: a savepoint undoes a half-done job alone. */
     bool saved = sqlite3_exec(db, "SAVEPOINT dlq_job", NULL, NULL, NULL) == SQLITE_OK;
@@ -311,7 +312,7 @@ static void run_fn(struct hk_sqlite_job *sj, sqlite3 *db, struct hk_sqlite *s)
 
 static void run_done(struct hk_task *t)
 {
-    struct query_run *r = (struct query_run *)t; /* the task is the job's first member */
+    struct query_run *r = HK_CONTAINER_OF(t, struct query_run, job.task);
     struct hk_store_query_job *j = r->qj;
     if (r->job.failed) {
         free(j->json);

@@ -136,17 +136,6 @@ void hk_sqlite_finish_batch(struct hk_sqlite *s, struct batch *b);
 /* After a failed commit: requests are refused with code, the batch's deliveries and
  * outcomes are given back or dropped (the store still has them), jobs are marked failed. */
 void hk_sqlite_refuse_batch(struct hk_sqlite *s, struct batch *b, int code);
-/* Appends job to the queue of head and tail (under the queue's lock). */
-static inline void hk_sqlite_job_append(struct hk_sqlite_job **head, struct hk_sqlite_job **tail,
-                                        struct hk_sqlite_job *job)
-{
-    job->next = NULL;
-    if (*tail)
-        (*tail)->next = job;
-    else
-        *head = job;
-    *tail = job;
-}
 /* reader.c: the reader thread and its read-only connection. */
 int hk_sqlite_reader_start(struct hk_sqlite *s);
 void hk_sqlite_reader_stop(struct hk_sqlite *s);

@@ -7,6 +7,7 @@
 #include "store/sqlite/internal.h"
 
 #include "base/err.h"
+#include "base/link.h"
 #include "base/log.h"
 
 #include <stdlib.h>
@@ -65,7 +66,12 @@ int hk_sqlite_reader_start(struct hk_sqlite *s)
     }
     sqlite3_busy_timeout(r->db, 5000);
     pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cond, NULL);
+    if ((rc = pthread_cond_init(&r->cond, NULL)) != 0) {
+        sqlite3_close(r->db);
+        pthread_mutex_destroy(&r->mu);
+        free(r);
+        return -rc;
+    }
     s->reader = r;
     if ((rc = pthread_create(&r->thread, NULL, reader, s)) != 0) {
         s->reader = NULL;
@@ -86,7 +92,7 @@ void hk_sqlite_run_read_job(struct hk_sqlite *s, struct hk_sqlite_job *job)
         return;
     }
     pthread_mutex_lock(&r->mu);
-    hk_sqlite_job_append(&r->head, &r->tail, job);
+    HK_FIFO_APPEND(r->head, r->tail, job);
     pthread_cond_signal(&r->cond);
     pthread_mutex_unlock(&r->mu);
 }

@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/link.h"
 #include "base/log.h"
 
 #include <stdio.h>
@@ -206,12 +207,12 @@ struct removal_job {
 static void removal_fn(struct hk_sqlite_job *job, struct sqlite3 *db, struct hk_sqlite *s)
 {
     (void)db;
-    hk_sqlite_kill_instance(s, ((struct removal_job *)job)->name, hk_wall_ms());
+    hk_sqlite_kill_instance(s, HK_CONTAINER_OF(job, struct removal_job, job)->name, hk_wall_ms());
 }
 
 static void removal_done(struct hk_task *t)
 {
-    free(t); /* the job is the first member */
+    free(HK_CONTAINER_OF(t, struct removal_job, job.task));
 }
 
 void hk_sqlite_instance_removed(struct hk_store *store, const char *name,
@@ -219,8 +220,14 @@ void hk_sqlite_instance_removed(struct hk_store *store, const char *name,
 {
     struct hk_sqlite *s = (struct hk_sqlite *)store;
     struct removal_job *k = calloc(1, sizeof *k + strlen(name) + 1);
-    if (!k)
+    if (!k) {
+        hk_log(HK_LOG_ERROR,
+               "out of memory: the deliveries a removed instance left waiting in the store "
+               "were not dead-lettered",
+               HK_S("instance", name),
+               HK_S("fix", "they stay waiting; free memory, then reload or restart hookd"));
         return;
+    }
     strcpy(k->name, name);
     k->job.fn = removal_fn;
     k->job.task.run = removal_done;

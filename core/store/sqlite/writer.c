@@ -3,6 +3,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/link.h"
 #include "base/log.h"
 
 #include <errno.h>
@@ -129,12 +130,7 @@ static int sqlite_submit(struct hk_store *store, struct hk_ingest *op)
         atomic_fetch_add(&s->stats.rejected, 1);
         return HK_EFULL;
     }
-    op->next = NULL;
-    if (s->in_tail)
-        s->in_tail->next = op;
-    else
-        s->in_head = op;
-    s->in_tail = op;
+    HK_FIFO_APPEND(s->in_head, s->in_tail, op);
     s->in_count++;
     if (s->writer_waiting) /* a busy writer looks at the queue again after its batch */
         pthread_cond_signal(&s->cond);
@@ -146,12 +142,7 @@ static void sqlite_complete(struct hk_store *store, struct hk_delivery *d)
 {
     struct hk_sqlite *s = (struct hk_sqlite *)store;
     pthread_mutex_lock(&s->mu);
-    d->next = NULL;
-    if (s->out_tail)
-        s->out_tail->next = d;
-    else
-        s->out_head = d;
-    s->out_tail = d;
+    HK_FIFO_APPEND(s->out_head, s->out_tail, d);
     if (s->writer_waiting)
         pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
@@ -160,7 +151,7 @@ static void sqlite_complete(struct hk_store *store, struct hk_delivery *d)
 void hk_sqlite_run_job(struct hk_sqlite *s, struct hk_sqlite_job *job)
 {
     pthread_mutex_lock(&s->mu);
-    hk_sqlite_job_append(&s->job_head, &s->job_tail, job);
+    HK_FIFO_APPEND(s->job_head, s->job_tail, job);
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
 }
