@@ -53,7 +53,7 @@ void hk_reload_status_now(struct hk_server *s, struct hk_reload_status *out)
     pthread_mutex_unlock(&s->reload_mu);
 }
 
-static void notify(struct hk_task *t)
+static void notify_cb(struct hk_task *t)
 {
     struct hk_reload_waiter *w = HK_CONTAINER_OF(t, struct hk_reload_waiter, task);
     w->done(w->user, &w->st);
@@ -86,7 +86,7 @@ static void finish(struct hk_server *s, bool ok, const char *message)
                HK_S("problem", message), HK_I("generation", s->gen->number));
     while (w) {
         struct hk_reload_waiter *next = w->next;
-        w->task.run = notify;
+        w->task.run = notify_cb;
         hk_task_post(w->reply_to, &w->task);
         w = next;
     }
@@ -107,7 +107,7 @@ struct hk_swap {
     size_t nremove;
 };
 
-static void swap_task(struct hk_task *t)
+static void swap_cb(struct hk_task *t)
 {
     struct hk_swap *sw = HK_CONTAINER_OF(t, struct hk_swap, task);
     struct hk_io *io = sw->io;
@@ -211,7 +211,7 @@ static void swap_in(struct hk_server *s, struct hk_gen *gen, struct hk_swap **sw
     for (unsigned i = 0; i < s->nio_all; i++) {
         sw[i]->io = s->io[i];
         sw[i]->gen = hk_gen_acquire(gen);
-        sw[i]->task.run = swap_task;
+        sw[i]->task.run = swap_cb;
         hk_task_post(&s->io[i]->tasks, &sw[i]->task);
     }
     s->drain_check_gen = old->number;
@@ -288,7 +288,7 @@ static void drop_waiters(struct hk_server *s)
     }
 }
 
-static void probe_closed(uv_handle_t *h)
+static void probe_closed_cb(uv_handle_t *h)
 {
     struct hk_probe *p = h->data;
     if (--p->open_handles)
@@ -329,17 +329,17 @@ static void close_probe(struct hk_probe *p)
     if (p->closing)
         return;
     p->closing = true;
-    uv_close((uv_handle_t *)&p->proc, probe_closed);
-    uv_close((uv_handle_t *)&p->out, probe_closed);
-    uv_close((uv_handle_t *)&p->timer, probe_closed);
+    uv_close((uv_handle_t *)&p->proc, probe_closed_cb);
+    uv_close((uv_handle_t *)&p->out, probe_closed_cb);
+    uv_close((uv_handle_t *)&p->timer, probe_closed_cb);
 }
 
-static void probe_grace_over(uv_timer_t *t)
+static void probe_grace_over_cb(uv_timer_t *t)
 {
     close_probe(t->data);
 }
 
-static void probe_exit(uv_process_t *proc, int64_t status, int sig)
+static void probe_exit_cb(uv_process_t *proc, int64_t status, int sig)
 {
     struct hk_probe *p = proc->data;
     p->exit_status = status;
@@ -348,10 +348,10 @@ static void probe_exit(uv_process_t *proc, int64_t status, int sig)
     if (p->eof)
         close_probe(p);
     else /* what it wrote last may still be in the pipe */
-        uv_timer_start(&p->timer, probe_grace_over, PROBE_EOF_GRACE_MS, 0);
+        uv_timer_start(&p->timer, probe_grace_over_cb, PROBE_EOF_GRACE_MS, 0);
 }
 
-static void probe_alloc(uv_handle_t *h, size_t size, uv_buf_t *b)
+static void probe_alloc_cb(uv_handle_t *h, size_t size, uv_buf_t *b)
 {
     static char buf[4096]; /* control thread only */
     (void)h;
@@ -359,7 +359,7 @@ static void probe_alloc(uv_handle_t *h, size_t size, uv_buf_t *b)
     *b = uv_buf_init(buf, sizeof buf);
 }
 
-static void probe_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+static void probe_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
     struct hk_probe *p = st->data;
     if (n > 0 && p->text.len < PROBE_OUTPUT_MAX)
@@ -372,7 +372,7 @@ static void probe_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
     }
 }
 
-static void probe_timeout(uv_timer_t *t)
+static void probe_timeout_cb(uv_timer_t *t)
 {
     struct hk_probe *p = t->data;
     uv_process_kill(&p->proc, SIGKILL);
@@ -393,7 +393,7 @@ static int start_probe(struct hk_server *s)
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out}};
     uv_pipe_init(&s->loop, &p->out, 0);
     uv_process_options_t o = {
-        .exit_cb = probe_exit, .file = s->exe, .args = args, .stdio_count = 3, .stdio = stdio};
+        .exit_cb = probe_exit_cb, .file = s->exe, .args = args, .stdio_count = 3, .stdio = stdio};
     int rc = uv_spawn(&s->loop, &p->proc, &o);
     p->open_handles = 3;
     uv_timer_init(&s->loop, &p->timer);
@@ -406,8 +406,8 @@ static int start_probe(struct hk_server *s)
         close_probe(p);
         return 0;
     }
-    uv_read_start((uv_stream_t *)&p->out, probe_alloc, probe_read);
-    uv_timer_start(&p->timer, probe_timeout, PROBE_TIMEOUT_MS, 0);
+    uv_read_start((uv_stream_t *)&p->out, probe_alloc_cb, probe_read_cb);
+    uv_timer_start(&p->timer, probe_timeout_cb, PROBE_TIMEOUT_MS, 0);
     return 0;
 }
 
@@ -446,7 +446,7 @@ struct request_task {
     struct hk_reload_waiter *w;
 };
 
-static void request_task(struct hk_task *t)
+static void request_cb(struct hk_task *t)
 {
     struct request_task *r = HK_CONTAINER_OF(t, struct request_task, task);
     struct hk_server *s = r->s;
@@ -473,6 +473,6 @@ void hk_reload_request(struct hk_server *s, struct hk_task_queue *reply_to,
     w->reply_to = reply_to;
     r->s = s;
     r->w = w;
-    r->task.run = request_task;
+    r->task.run = request_cb;
     hk_task_post(&s->control, &r->task);
 }

@@ -25,9 +25,9 @@
 
 #define WATCHDOG_MS 1000
 
-static void io_done_task(struct hk_task *t);
+static void io_done_cb(struct hk_task *t);
 
-static void io_main(void *arg)
+static void io_main_cb(void *arg)
 {
     struct hk_io *io = arg;
     char name[16];
@@ -111,7 +111,7 @@ static int create_io(struct hk_server *s, unsigned n, bool admin)
         io->open_conns = &s->nconns;
         io->owner = &io_owner;
         io->index = i;
-        io->done.run = io_done_task;
+        io->done.run = io_done_cb;
         int rc = uv_loop_init(&io->loop);
         if (rc == 0)
             rc = hk_task_queue_init(&io->tasks, &io->loop);
@@ -129,7 +129,7 @@ struct stop_task {
     uint64_t timeout_ms;
 };
 
-static void stop_io_task(struct hk_task *t)
+static void stop_io_cb(struct hk_task *t)
 {
     struct stop_task *st = HK_CONTAINER_OF(t, struct stop_task, task);
     hk_io_stop(st->io, st->timeout_ms);
@@ -147,7 +147,7 @@ static void begin_stop(struct hk_server *s, const char *why)
         struct stop_task *st = calloc(1, sizeof *st);
         if (!st)
             abort(); /* cannot stop cleanly without 40 bytes: nothing better to do */
-        st->task.run = stop_io_task;
+        st->task.run = stop_io_cb;
         st->io = s->io[i];
         st->timeout_ms = (uint64_t)s->gen->conf->shutdown_timeout_ms;
         hk_task_post(&s->io[i]->tasks, &st->task);
@@ -186,7 +186,7 @@ static int start_signals(struct hk_server *s)
  * finish the calls in progress, the store commits their outcomes, and the generations are
  * released -- their instances are finalised by the reap tasks the control queue runs as it
  * closes, which lets the control loop end. */
-static void io_done_task(struct hk_task *t)
+static void io_done_cb(struct hk_task *t)
 {
     struct hk_io *done = HK_CONTAINER_OF(t, struct hk_io, done);
     struct hk_server *s = done->server;
@@ -267,7 +267,7 @@ static int start(struct hk_server *s)
     if (rc == 0)
         rc = start_timers(s);
     for (unsigned i = 0; rc == 0 && i < s->nio_all; i++)
-        rc = uv_thread_create(&s->io[i]->thread, io_main, s->io[i]);
+        rc = uv_thread_create(&s->io[i]->thread, io_main_cb, s->io[i]);
     if (rc == 0)
         hold_signals(SIG_UNBLOCK);
     return rc;
@@ -372,7 +372,7 @@ int hk_server_run(const char *confdir)
         return 1; /* the process exits; the kernel reclaims sockets and memory */
     }
     record_start(&s);
-    uv_run(&s.loop, UV_RUN_DEFAULT); /* until every I/O loop has ended, see io_done_task */
+    uv_run(&s.loop, UV_RUN_DEFAULT); /* until every I/O loop has ended, see io_done_cb */
     uv_loop_close(&s.loop);
     if (s.dispatch.abandoned) {
         /* A plugin thread still runs inside its handle(): leave without running exit-time

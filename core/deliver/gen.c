@@ -24,7 +24,7 @@ static void destroy(struct hk_gen *g)
     free(g);
 }
 
-static void reap_task(struct hk_task *t)
+static void reap_cb(struct hk_task *t)
 {
     destroy(HK_CONTAINER_OF(t, struct hk_gen, reap));
 }
@@ -58,7 +58,7 @@ int hk_gen_build(struct hk_conf *conf, uint64_t number, struct hk_task_queue *re
     g->number = number;
     g->conf = conf;
     g->reaper = reaper;
-    g->reap.run = reap_task;
+    g->reap.run = reap_cb;
     int rc = hk_instances_create(conf, &g->instances, diags);
     if (rc == 0) {
         g->ninstances = conf->ninstances;

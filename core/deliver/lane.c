@@ -83,7 +83,7 @@ static struct hk_delivery *take(struct hk_lane *l, unsigned index)
     return d;
 }
 
-static void *worker(void *arg)
+static void *worker_cb(void *arg)
 {
     struct worker_arg wa = *(struct worker_arg *)arg;
     struct hk_lane *l = wa.lane;
@@ -143,7 +143,7 @@ static void start_workers(struct hk_lane *l)
         }
         *wa = (struct worker_arg){l, i};
         s->exited = false;
-        if (pthread_create(&s->thread, NULL, worker, wa) != 0) {
+        if (pthread_create(&s->thread, NULL, worker_cb, wa) != 0) {
             free(wa);
             hk_log(HK_LOG_ERROR, "cannot start a worker thread", HK_S("instance", l->name));
             break;

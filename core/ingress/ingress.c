@@ -159,7 +159,7 @@ static void free_ingest(struct hk_ingest *op)
 }
 
 /* The store's answer, on the connection's loop: only now is the sender answered. */
-static void ingest_done(struct hk_task *t)
+static void ingest_done_cb(struct hk_task *t)
 {
     struct hk_ingest *op = HK_CONTAINER_OF(t, struct hk_ingest, task);
     struct hk_conn *c = op->user;
@@ -195,7 +195,7 @@ static struct hk_ingest *make_ingest(struct hk_conn *c, const struct hk_source *
     op->gen = hk_gen_acquire(c->gen);
     op->user = c;
     op->reply_to = &c->io->tasks;
-    op->task.run = ingest_done;
+    op->task.run = ingest_done_cb;
     return op;
 }
 
@@ -218,7 +218,7 @@ static bool answered_as_duplicate(struct hk_conn *c, const struct hk_source *s,
     return true;
 }
 
-/* Hands a verified request to the store; the answer comes from ingest_done. */
+/* Hands a verified request to the store; the answer comes from ingest_done_cb. */
 static void submit(struct hk_conn *c, const struct hk_source *s, struct hk_request *req,
                    const struct hk_envelope *env)
 {

@@ -59,7 +59,7 @@ static const char *query_of(const struct hk_request *req, size_t *n)
 
 /* ---- metrics: store counts come from a store job ---- */
 
-static void metrics_done(struct hk_dlq_job *j)
+static void metrics_done_cb(struct hk_dlq_job *j)
 {
     struct hk_conn *c = j->user;
     const struct hk_ops_host *h = host_of(c);
@@ -93,7 +93,7 @@ static void submit_job(struct hk_conn *c, struct hk_dlq_query *q, void (*done)(s
     hk_dlq_submit(host_of(c)->store, j, &c->io->tasks);
 }
 
-static void dlq_done(struct hk_dlq_job *j)
+static void dlq_done_cb(struct hk_dlq_job *j)
 {
     struct hk_conn *c = j->user;
     if (j->query.json)
@@ -120,7 +120,7 @@ static void dlq(struct hk_conn *c, const struct hk_request *req, enum hk_dlq_act
         reply_error(c, 400, "give delivery=ID (with what=unrouted|invalid: the event's row id)");
         return;
     }
-    submit_job(c, &q, action == HK_DLQ_COUNTS ? metrics_done : dlq_done);
+    submit_job(c, &q, action == HK_DLQ_COUNTS ? metrics_done_cb : dlq_done_cb);
 }
 
 /* ---- health ---- */
@@ -143,7 +143,7 @@ static void ready(struct hk_conn *c)
 
 /* ---- reload ---- */
 
-static void reload_done(void *user, const struct hk_reload_status *st)
+static void reload_done_cb(void *user, const struct hk_reload_status *st)
 {
     struct hk_conn *c = user;
     reply_json(c, st->ok ? 200 : 409, hk_reload_status_json(st));
@@ -163,7 +163,7 @@ static void route(struct hk_conn *c, struct hk_request *req)
         h->reload_status(h->self, &st);
         reply_json(c, 200, hk_reload_status_json(&st));
     } else if (is(req, HTTP_POST, "/reload"))
-        h->reload(h->self, &c->io->tasks, reload_done, c);
+        h->reload(h->self, &c->io->tasks, reload_done_cb, c);
     else if (is(req, HTTP_GET, "/dlq"))
         dlq(c, req, HK_DLQ_LIST);
     else if (is(req, HTTP_GET, "/dlq/show"))

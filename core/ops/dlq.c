@@ -95,13 +95,13 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
     return 0;
 }
 
-static void job_done(struct hk_task *t)
+static void job_done_cb(struct hk_task *t)
 {
     struct hk_dlq_job *j = HK_CONTAINER_OF(t, struct hk_dlq_job, query.task);
     j->done(j);
 }
 
-static size_t route(void *ctx, const char *type, const char *source, const char **names)
+static size_t route_cb(void *ctx, const char *type, const char *source, const char **names)
 {
     _Static_assert(HK_ROUTE_MAX <= HK_STORE_TARGETS_MAX, "a route must fit the store's room");
     return hk_gen_route(ctx, type, source, names);
@@ -115,9 +115,9 @@ struct hk_dlq_job *hk_dlq_job_new(struct hk_dlq_query *q, struct hk_gen *gen)
     j->query.q = *q;
     memset(q, 0, sizeof *q);
     j->gen = hk_gen_acquire(gen);
-    j->query.route = route;
+    j->query.route = route_cb;
     j->query.route_ctx = j->gen;
-    j->query.task.run = job_done;
+    j->query.task.run = job_done_cb;
     return j;
 }
 

@@ -273,7 +273,7 @@ struct query_run {
     struct hk_store_query_job *qj;
 };
 
-static void run_fn(struct hk_sqlite_job *sj, sqlite3 *db, struct hk_sqlite *s)
+static void run_cb(struct hk_sqlite_job *sj, sqlite3 *db, struct hk_sqlite *s)
 {
     struct hk_store_query_job *j = HK_CONTAINER_OF(sj, struct query_run, job)->qj;
     json_t *r = NULL;
@@ -310,7 +310,7 @@ static void run_fn(struct hk_sqlite_job *sj, sqlite3 *db, struct hk_sqlite *s)
     json_decref(r);
 }
 
-static void run_done(struct hk_task *t)
+static void run_done_cb(struct hk_task *t)
 {
     struct query_run *r = HK_CONTAINER_OF(t, struct query_run, job.task);
     struct hk_store_query_job *j = r->qj;
@@ -334,8 +334,8 @@ void hk_sqlite_query(struct hk_store *store, struct hk_store_query_job *j,
         return;
     }
     r->qj = j;
-    r->job.fn = run_fn;
-    r->job.task.run = run_done;
+    r->job.fn = run_cb;
+    r->job.task.run = run_done_cb;
     r->job.reply_to = reply_to;
     bool reads_only = j->q.action == HK_DLQ_LIST || j->q.action == HK_DLQ_SHOW ||
                       j->q.action == HK_DLQ_COUNTS || j->q.dry_run;

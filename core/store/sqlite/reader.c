@@ -33,7 +33,7 @@ static struct hk_sqlite_job *next_job(struct hk_reader *r)
     return j;
 }
 
-static void *reader(void *arg)
+static void *reader_cb(void *arg)
 {
     struct hk_sqlite *s = arg;
     struct hk_reader *r = s->reader;
@@ -73,7 +73,7 @@ int hk_sqlite_reader_start(struct hk_sqlite *s)
         return -rc;
     }
     s->reader = r;
-    if ((rc = pthread_create(&r->thread, NULL, reader, s)) != 0) {
+    if ((rc = pthread_create(&r->thread, NULL, reader_cb, s)) != 0) {
         s->reader = NULL;
         sqlite3_close(r->db);
         pthread_mutex_destroy(&r->mu);

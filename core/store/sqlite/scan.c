@@ -155,7 +155,7 @@ struct scan {
     int rc;
 };
 
-static void scan_lane(void *arg, struct hk_lane *lane, const char *name)
+static void scan_lane_cb(void *arg, struct hk_lane *lane, const char *name)
 {
     struct scan *sc = arg;
     struct hk_store_lane *at = sc->rc == SQLITE_OK ? hk_sqlite_lane_get(sc->s, name) : NULL;
@@ -176,7 +176,7 @@ int hk_sqlite_scan(struct hk_sqlite *s, int64_t now)
         return rc;
     s->backlog = false;
     struct scan sc = {.s = s, .now = now};
-    s->lanes.each(s->lanes.self, scan_lane, &sc);
+    s->lanes.each(s->lanes.self, scan_lane_cb, &sc);
     /* Lanes that are full make room by finishing deliveries, and every outcome wakes the
      * writer: until then there is no point in looking again at once. */
     s->backlog_stuck = s->backlog && sc.got == 0;
@@ -204,13 +204,13 @@ struct removal_job {
     char name[];
 };
 
-static void removal_fn(struct hk_sqlite_job *job, struct sqlite3 *db, struct hk_sqlite *s)
+static void removal_cb(struct hk_sqlite_job *job, struct sqlite3 *db, struct hk_sqlite *s)
 {
     (void)db;
     hk_sqlite_kill_instance(s, HK_CONTAINER_OF(job, struct removal_job, job)->name, hk_wall_ms());
 }
 
-static void removal_done(struct hk_task *t)
+static void removal_done_cb(struct hk_task *t)
 {
     free(HK_CONTAINER_OF(t, struct removal_job, job.task));
 }
@@ -229,8 +229,8 @@ void hk_sqlite_instance_removed(struct hk_store *store, const char *name,
         return;
     }
     strcpy(k->name, name);
-    k->job.fn = removal_fn;
-    k->job.task.run = removal_done;
+    k->job.fn = removal_cb;
+    k->job.task.run = removal_done_cb;
     k->job.reply_to = reply_to;
     hk_sqlite_run_job(s, &k->job);
 }

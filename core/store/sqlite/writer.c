@@ -362,7 +362,7 @@ static void after_failure(struct hk_sqlite *s, struct batch *b, int rc)
     hk_sqlite_refuse_batch(s, b, code);
 }
 
-static void *writer(void *arg)
+static void *writer_cb(void *arg)
 {
     struct hk_sqlite *s = arg;
     struct batch b;
@@ -414,7 +414,7 @@ struct hk_store_lane *hk_sqlite_lane_get(struct hk_sqlite *s, const char *name)
     return at;
 }
 
-static void mark_backlog(void *arg, struct hk_lane *lane, const char *name)
+static void mark_backlog_cb(void *arg, struct hk_lane *lane, const char *name)
 {
     (void)lane;
     struct hk_store_lane *at = hk_sqlite_lane_get(arg, name);
@@ -427,7 +427,7 @@ static void mark_backlog(void *arg, struct hk_lane *lane, const char *name)
 
 void hk_sqlite_backlog_all(struct hk_sqlite *s)
 {
-    s->lanes.each(s->lanes.self, mark_backlog, s);
+    s->lanes.each(s->lanes.self, mark_backlog_cb, s);
     s->backlog = true;
 }
 
@@ -439,7 +439,7 @@ static int sqlite_start(struct hk_store *store, const struct hk_store_lanes *lan
     int rc = hk_sqlite_reader_start(s);
     if (rc)
         return rc;
-    if ((rc = pthread_create(&s->thread, NULL, writer, s)) != 0) {
+    if ((rc = pthread_create(&s->thread, NULL, writer_cb, s)) != 0) {
         hk_sqlite_reader_stop(s);
         return -rc;
     }
