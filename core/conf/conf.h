@@ -68,8 +68,10 @@ struct hk_instance_conf {
     uint32_t queue_max;
     int64_t timeout_ms;
     struct hk_retry_conf retry;
-    json_t *config;      /* borrowed from the document; the plugin's own object, may be NULL */
-    struct hk_jdoc *doc; /* the document it came from, for later error messages */
+    uint32_t crash_limit; /* interrupted attempts (hookd ended inside handle()) before a
+                           * delivery is a dead letter */
+    json_t *config;       /* borrowed from the document; the plugin's own object, may be NULL */
+    struct hk_jdoc *doc;  /* the document it came from, for later error messages */
 };
 
 struct hk_conf {

@@ -11,10 +11,12 @@
 #define MAX_INSTANCES   256
 #define MAX_CONCURRENCY 256
 #define NAME_MAX_LEN    64
+#define CRASH_LIMIT     2 /* interrupted attempts before a delivery is a dead letter */
+#define CRASH_LIMIT_MAX 1000
 
 static const char *const instance_keys[] = {"plugin",      "name",       "events",    "sources",
                                             "concurrency", "timeout_ms", "queue_max", "retry",
-                                            "config",      NULL};
+                                            "crash_limit", "config",     NULL};
 static const char *const retry_keys[] = {"initial_ms", "max_ms", "max_attempts", "max_age", NULL};
 
 bool hk_pattern_valid(const char *p)
@@ -119,7 +121,7 @@ static int resolve_so(struct hk_conf *c, struct hk_instance_conf *ic)
 int hk_conf_instance_parse(struct hk_conf *c, struct hk_jdoc *doc, struct hk_instance_conf *ic)
 {
     struct hk_jcur root = hk_jcur_root(doc);
-    int64_t conc = 1, queue = 1000, timeout = 30000;
+    int64_t conc = 1, queue = 1000, timeout = 30000, crash_limit = CRASH_LIMIT;
     ic->file = doc->name;
     ic->doc = doc;
     if (!json_is_object(root.val))
@@ -136,6 +138,8 @@ int hk_conf_instance_parse(struct hk_conf *c, struct hk_jdoc *doc, struct hk_ins
     rc |= hk_jconf_int(&root, "queue_max", 1, 10000000, &queue);
     rc |= hk_jconf_duration_ms(&root, "timeout_ms", 1, 86400000, &timeout);
     rc |= parse_retry(&root, &ic->retry);
+    rc |= hk_jconf_int(&root, "crash_limit", 1, CRASH_LIMIT_MAX, &crash_limit);
+    ic->crash_limit = (uint32_t)crash_limit;
     ic->concurrency = (uint32_t)conc;
     ic->queue_max = (uint32_t)queue;
     ic->timeout_ms = timeout;

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/sha256.h"
 #include "conf/conf.h"
+#include "daemon/crash.h"
 #include "daemon/runtime_dir.h"
 #include "store/sqlite/sqlite.h"
 #include "store/store.h"
@@ -286,6 +287,27 @@ static void describe_durability(const struct hk_store_conf *c)
                HK_S("durability", names[c->durability]));
 }
 
+/* The record of handle() calls in progress lives beside the store; what a previous run left
+ * in it were its interrupted deliveries (deliver/inflight.h). A store in memory forgets
+ * everything at the end anyway: it has no record. */
+static int recover(struct hk_server *s, const struct hk_store_conf *c)
+{
+    int64_t *prev = NULL;
+    size_t n = 0;
+    char err[600], path[PATH_MAX];
+    if (c->durability != HK_DURABLE_OFF) {
+        snprintf(path, sizeof path, "%s.inflight", c->path);
+        int rc = hk_inflight_open(path, &s->inflight, &prev, &n, err, sizeof err);
+        if (rc) {
+            hk_log(HK_LOG_ERROR, "cannot open the store", HK_S("error", err));
+            return rc;
+        }
+    }
+    int rc = hk_store_recover(s->store, prev, n);
+    free(prev);
+    return rc;
+}
+
 /* Store, dispatch and the first generation. */
 static int open_core(struct hk_server *s, struct hk_conf *conf)
 {
@@ -298,7 +320,8 @@ static int open_core(struct hk_server *s, struct hk_conf *conf)
         return rc;
     }
     describe_durability(&conf->store);
-    if ((rc = hk_dispatch_init(&s->dispatch, s->store)) != 0) {
+    if ((rc = recover(s, &conf->store)) != 0 ||
+        (rc = hk_dispatch_init(&s->dispatch, s->store, s->inflight)) != 0) {
         hk_conf_free(conf);
         return rc;
     }
@@ -356,6 +379,7 @@ int hk_server_run(const char *confdir)
     struct hk_server s;
     memset(&s, 0, sizeof s);
     hold_signals(SIG_BLOCK);
+    hk_crash_handlers_install();
     struct hk_conf *conf = load_conf(confdir);
     if (!conf || hk_runtime_dir_create() != 0)
         return 1;
@@ -375,12 +399,14 @@ int hk_server_run(const char *confdir)
     uv_run(&s.loop, UV_RUN_DEFAULT); /* until every I/O loop has ended, see io_done_cb */
     uv_loop_close(&s.loop);
     if (s.dispatch.abandoned) {
+        hk_inflight_clear(s.inflight); /* a graceful stop: nothing was interrupted by a crash */
         /* A plugin thread still runs inside its handle(): leave without running exit-time
          * code under its feet. The store has committed; the delivery will be redone. */
         hk_runtime_dir_remove();
         hk_log(HK_LOG_INFO, "hookd stopped", HK_S("note", "a handler call was abandoned"));
         _exit(0);
     }
+    hk_inflight_close(s.inflight); /* a graceful stop: nothing was interrupted by a crash */
     hk_store_close(s.store);
     free(s.exe);
     free(s.confdir);

@@ -41,7 +41,8 @@ struct hk_server {
     _Atomic uint64_t reloads_ok, reloads_failed;
     struct hk_store *store;
     struct hk_dispatch dispatch;
-    struct hk_ops_host ops; /* what the admin API sees of this server */
+    struct hk_inflight *inflight; /* handle() calls in progress, beside the store; or NULL */
+    struct hk_ops_host ops;       /* what the admin API sees of this server */
 };
 
 /* The current generation with a reference the caller releases; any thread. */

@@ -11,10 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-int hk_dispatch_init(struct hk_dispatch *d, struct hk_store *store)
+int hk_dispatch_init(struct hk_dispatch *d, struct hk_store *store, struct hk_inflight *inflight)
 {
     memset(d, 0, sizeof *d);
     d->store = store;
+    d->inflight = inflight;
     return -pthread_mutex_init(&d->mu, NULL);
 }
 
@@ -73,7 +74,7 @@ static struct hk_lane *find_or_add(struct hk_dispatch *d, const char *name)
             d->cap = cap;
         }
     }
-    if (!l && d->n < d->cap && (l = hk_lane_create(name, d->store)))
+    if (!l && d->n < d->cap && (l = hk_lane_create(name, d->store, d->inflight)))
         d->lanes[d->n++] = l;
     pthread_mutex_unlock(&d->mu);
     return l;

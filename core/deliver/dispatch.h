@@ -13,10 +13,13 @@ struct hk_dispatch {
     struct hk_lane **lanes;
     size_t n, cap;
     struct hk_store *store;
+    struct hk_inflight *inflight; /* borrowed, may be NULL: see inflight.h */
     bool abandoned; /* a worker outlived the shutdown timeout: lanes are never freed */
 };
 
-int hk_dispatch_init(struct hk_dispatch *d, struct hk_store *store);
+/* Lanes will hand outcomes to store and record their handle() calls in inflight (both
+ * borrowed; inflight may be NULL). 0 or an error. */
+int hk_dispatch_init(struct hk_dispatch *d, struct hk_store *store, struct hk_inflight *inflight);
 /* The lane of instance name, or NULL. Any thread. */
 struct hk_lane *hk_dispatch_find(struct hk_dispatch *d, const char *name);
 /* Gives every instance of gen a lane, before anything is swapped (control thread), so that a

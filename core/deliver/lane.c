@@ -12,7 +12,11 @@
 #include <string.h>
 #include <time.h>
 
-struct hk_lane *hk_lane_create(const char *name, struct hk_store *store)
+/* The delivery whose handle() runs on this thread, or 0: for the crash line. */
+static _Thread_local int64_t current_delivery;
+
+struct hk_lane *hk_lane_create(const char *name, struct hk_store *store,
+                               struct hk_inflight *inflight)
 {
     struct hk_lane *l = calloc(1, sizeof *l);
     if (!l)
@@ -30,6 +34,7 @@ struct hk_lane *hk_lane_create(const char *name, struct hk_store *store)
         return NULL;
     }
     l->store = store;
+    l->inflight = inflight;
     return l;
 }
 
@@ -83,6 +88,46 @@ static struct hk_delivery *take(struct hk_lane *l, unsigned index)
     return d;
 }
 
+/* A delivery hookd ended in the middle of crash_limit times is not run again: the plugin
+ * may crash on it. It becomes a dead letter that says so. */
+static void contain(struct hk_lane *l, struct hk_delivery *d)
+{
+    d->result = HOOKD_PERMANENT;
+    snprintf(d->error, sizeof d->error,
+             "hookd ended %u time%s while instance \"%s\" handled this event: the plugin may "
+             "crash on it; fix the plugin, then `hookd dlq replay`",
+             d->interrupted, d->interrupted == 1 ? "" : "s", l->name);
+    atomic_fetch_add(&l->contained, 1);
+}
+
+/* Runs d on this worker; inflight_slot records it as being handled (see inflight.h). Called
+ * with mu held, which it lets go of during the call and holds again when it returns. */
+static void handle_one(struct hk_lane *l, struct hk_lane_slot *slot, uint32_t inflight_slot,
+                       struct hk_delivery *d)
+{
+    struct hk_instance *inst = l->inst; /* read under mu: a reload may change them */
+    int64_t timeout_ms = l->timeout_ms;
+    bool poison = d->interrupted >= l->crash_limit;
+    struct hk_gen *gen = hk_gen_acquire(l->gen);
+    d->retry = l->retry;
+    atomic_store(&slot->rowid, d->rowid);
+    atomic_store(&slot->started_ms, hk_mono_ms());
+    pthread_mutex_unlock(&l->mu);
+    if (poison) {
+        contain(l, d);
+    } else {
+        current_delivery = d->rowid;
+        hk_inflight_set(l->inflight, inflight_slot, d->rowid);
+        run(l, inst, timeout_ms, d);
+        hk_inflight_set(l->inflight, inflight_slot, 0);
+        current_delivery = 0;
+    }
+    atomic_store(&slot->started_ms, 0);
+    hk_gen_release(gen);
+    hk_store_complete(l->store, d);
+    pthread_mutex_lock(&l->mu);
+}
+
 static void *worker_cb(void *arg)
 {
     struct worker_arg wa = *(struct worker_arg *)arg;
@@ -92,25 +137,16 @@ static void *worker_cb(void *arg)
     free(arg);
     snprintf(name, sizeof name, "hk-%s", l->name); /* truncated to 15 bytes */
     pthread_setname_np(pthread_self(), name);
+    uint32_t inflight_slot = hk_inflight_claim(l->inflight);
     pthread_mutex_lock(&l->mu);
     struct hk_delivery *d;
     while ((d = take(l, wa.index))) {
-        struct hk_instance *inst = l->inst; /* read under mu: a reload may change them */
-        int64_t timeout_ms = l->timeout_ms;
-        struct hk_gen *gen = hk_gen_acquire(l->gen);
-        d->retry = l->retry;
-        atomic_store(&slot->rowid, d->rowid);
-        atomic_store(&slot->started_ms, hk_mono_ms());
-        pthread_mutex_unlock(&l->mu);
-        run(l, inst, timeout_ms, d);
-        atomic_store(&slot->started_ms, 0);
-        hk_gen_release(gen);
-        hk_store_complete(l->store, d);
-        pthread_mutex_lock(&l->mu);
+        handle_one(l, slot, inflight_slot, d);
         l->running--;
     }
     slot->exited = true;
     pthread_mutex_unlock(&l->mu);
+    hk_inflight_release(l->inflight, inflight_slot);
     return NULL;
 }
 
@@ -126,6 +162,11 @@ static void join_exited(struct hk_lane *l)
             s->alive = s->exited = false;
         }
     }
+}
+
+int64_t hk_lane_current_delivery(void)
+{
+    return current_delivery;
 }
 
 static void start_workers(struct hk_lane *l)
@@ -165,6 +206,7 @@ struct hk_delivery *hk_lane_attach(struct hk_lane *l, struct hk_instance *inst, 
         l->capacity = inst->conf->queue_max;
         l->retry = inst->conf->retry;
         l->timeout_ms = inst->conf->timeout_ms;
+        l->crash_limit = inst->conf->crash_limit;
     } else {
         orphans = l->head;
         l->head = l->tail = NULL;

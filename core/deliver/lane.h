@@ -12,6 +12,7 @@
 #include "conf/conf.h"
 #include "deliver/gen.h"
 #include "event/event.h"
+#include "deliver/inflight.h"
 #include "store/delivery.h"
 
 #include <hookd/plugin.h>
@@ -48,14 +49,19 @@ struct hk_lane {
     struct hk_gen *gen;         /* one reference, keeping inst alive */
     struct hk_retry_conf retry; /* the current instance's: stamped on each outcome */
     int64_t timeout_ms;
+    uint32_t crash_limit;         /* the current instance's */
+    struct hk_inflight *inflight; /* where workers record what they handle; may be NULL */
     bool stopping;
     struct hk_lane_slot slots[HK_LANE_THREADS_MAX];
     _Atomic uint64_t handled[3]; /* outcomes by hookd_result */
     _Atomic uint64_t overruns;
+    _Atomic uint64_t contained; /* deliveries dead-lettered after crash_limit, never run */
 };
 
-/* Makes an empty lane with no instance. NULL when out of memory. */
-struct hk_lane *hk_lane_create(const char *name, struct hk_store *store);
+/* Makes an empty lane with no instance, whose workers record what they handle in inflight
+ * (borrowed; may be NULL). NULL when out of memory. */
+struct hk_lane *hk_lane_create(const char *name, struct hk_store *store,
+                               struct hk_inflight *inflight);
 /* Points the lane at inst (taking a reference on gen), or detaches it when inst is NULL;
  * starts or retires workers to match the instance's concurrency. Control thread. Returns the
  * deliveries that were queued when the lane was detached (the caller dead-letters them). */
@@ -74,6 +80,9 @@ uint32_t hk_lane_room(struct hk_lane *l);
 struct hk_delivery *hk_lane_stop(struct hk_lane *l, int64_t deadline_wall_ms, bool *abandoned);
 /* Frees a stopped lane. */
 void hk_lane_free(struct hk_lane *l);
+/* The row id of the delivery whose handle() runs on this thread, or 0. Async-signal-safe
+ * (reads a thread-local): for the crash line. */
+int64_t hk_lane_current_delivery(void);
 /* Logs and counts handle() calls running longer than the instance's timeout_ms (a thread
  * cannot be killed: the slot stays busy until the call returns). Any thread. */
 void hk_lane_watchdog(struct hk_lane *l, int64_t now_ms);

@@ -95,6 +95,13 @@ static void lanes(const struct hk_ops_host *h, struct hk_buf *b)
         label(b, "instance", d->lanes[i]->name, true);
         hk_buf_printf(b, "} %llu\n", (unsigned long long)atomic_load(&d->lanes[i]->overruns));
     }
+    help(b, "hookd_deliveries_contained_total", "counter",
+         "deliveries dead-lettered without running: hookd ended crash_limit times inside them");
+    for (size_t i = 0; i < d->n; i++) {
+        hk_buf_puts(b, "hookd_deliveries_contained_total{");
+        label(b, "instance", d->lanes[i]->name, true);
+        hk_buf_printf(b, "} %llu\n", (unsigned long long)atomic_load(&d->lanes[i]->contained));
+    }
     help(b, "hookd_lane_queued", "gauge", "deliveries queued in memory for an instance");
     for (size_t i = 0; i < d->n; i++) {
         struct hk_lane *l = d->lanes[i];

@@ -38,6 +38,15 @@ hookd_result hk_instance_handle(struct hk_instance *inst, const struct hk_plugin
     return r;
 }
 
+const struct hk_instance *hk_instance_current(const char **event_id)
+{
+    const struct call *c = current;
+    if (!c)
+        return NULL;
+    *event_id = c->pe->ev.id;
+    return c->inst;
+}
+
 uint64_t hk_instance_misuses(void)
 {
     return atomic_load(&misuses);

@@ -77,6 +77,10 @@ struct hk_plugin_event {
  * so that the outcome can say why. error may be NULL. Returns handle()'s value unchecked. */
 hookd_result hk_instance_handle(struct hk_instance *inst, const struct hk_plugin_event *pe,
                                 char *error, size_t cap);
+/* The instance whose handle() runs on this thread, with *event_id set to the event's id, or
+ * NULL when no plugin call is on it. Async-signal-safe (reads a thread-local): for the crash
+ * line. */
+const struct hk_instance *hk_instance_current(const char **event_id);
 /* How many times a plugin asked event_header() about an event that was not the one its
  * handle() call on that thread was given (process-wide, for /metrics). Any thread. */
 uint64_t hk_instance_misuses(void);

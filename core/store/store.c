@@ -4,6 +4,11 @@
 
 #include "base/err.h"
 
+int hk_store_recover(struct hk_store *s, const int64_t *interrupted, size_t n)
+{
+    return s->ops->recover(s, interrupted, n);
+}
+
 int hk_store_start(struct hk_store *s, const struct hk_store_lanes *lanes)
 {
     return s->ops->start(s, lanes);

@@ -47,6 +47,11 @@ struct hk_ingest {
     const char *targets[]; /* instance names, borrowed from gen */
 };
 
+/* Before start (control thread): deliveries a previous process had taken into lanes are
+ * waiting again; each of interrupted (n row ids, from deliver/inflight.h) was inside a
+ * plugin's handle() when that process ended, and counts one interrupted attempt (the lane
+ * dead-letters a delivery after its instance's crash_limit of them). 0 or an error. */
+int hk_store_recover(struct hk_store *s, const int64_t *interrupted, size_t n);
 /* Starts the store's threads, which push deliveries to lanes (copied; lanes->self must
  * outlive the store's stop). 0 or an error. Control thread. */
 int hk_store_start(struct hk_store *s, const struct hk_store_lanes *lanes);
@@ -91,6 +96,7 @@ void hk_store_get_stats(const struct hk_store *s, struct hk_store_stats *out);
 /* What a backend implements; each function is the one of the same name above. */
 struct hk_store_ops {
     const char *name;
+    int (*recover)(struct hk_store *s, const int64_t *interrupted, size_t n);
     int (*start)(struct hk_store *s, const struct hk_store_lanes *lanes);
     int (*submit)(struct hk_store *s, struct hk_ingest *op);
     bool (*seen)(const struct hk_store *s, const struct hk_recent_key *key, int64_t now_ms);

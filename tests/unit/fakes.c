@@ -113,6 +113,7 @@ void fake_instance_init(struct fake_instance *f, const char *name, enum fake_mod
         .concurrency = concurrency,
         .queue_max = queue_max,
         .timeout_ms = 30000,
+        .crash_limit = 2,
         .retry = {.initial_ms = 5, .max_ms = 40, .max_attempts = 4, .max_age_ms = 3600000}};
     f->inst = (struct hk_instance){
         .conf = &f->ic, .lib = &f->lib, .state = f, .concurrency = concurrency};

@@ -213,7 +213,8 @@ static json_t *do_replay(sqlite3 *db, struct hk_sqlite *s, const struct hk_store
         n = scalar(db, "SELECT count(*) FROM (SELECT d.id" DEAD_FROM " LIMIT :limit)", q);
     else
         n = change(db,
-                   "UPDATE deliveries SET state = 'ready', next_ms = 0, updated_ms = :now "
+                   "UPDATE deliveries SET state = 'ready', next_ms = 0, interrupted = 0, "
+                   "updated_ms = :now "
                    "WHERE id IN (SELECT d.id" DEAD_FROM " ORDER BY d.id LIMIT :limit)",
                    q);
     if (n < 0)

@@ -92,6 +92,7 @@ void hk_sqlite_instance_removed(struct hk_store *store, const char *name,
                                 struct hk_task_queue *reply_to);
 void hk_sqlite_query(struct hk_store *store, struct hk_store_query_job *job,
                      struct hk_task_queue *reply_to);
+int hk_sqlite_recover(struct hk_store *store, const int64_t *interrupted, size_t n);
 /* schema.c */
 int hk_sqlite_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap);
 int hk_sqlite_prepare(struct hk_sqlite *s, char *err, size_t cap);

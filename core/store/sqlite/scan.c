@@ -27,7 +27,8 @@ enum {
     C_CREATED,
     C_RECEIVED,
     C_BODY,
-    C_HEADERS
+    C_HEADERS,
+    C_INTERRUPTED
 };
 
 static const char *col_text(sqlite3_stmt *st, int c)
@@ -47,6 +48,8 @@ static struct hk_delivery *row_to_delivery(sqlite3_stmt *st)
     struct hk_delivery *d = hk_delivery_new(ev, sqlite3_column_int64(st, C_DELIVERY),
                                             (uint32_t)sqlite3_column_int(st, C_ATTEMPTS) + 1);
     hk_event_release(ev); /* d holds its own reference */
+    if (d)
+        d->interrupted = (uint32_t)sqlite3_column_int(st, C_INTERRUPTED);
     return d;
 }
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SCHEMA_VERSION  "2" /* 2: counts */
+#define SCHEMA_VERSION  "3" /* 2: counts; 3: deliveries.interrupted */
 #define BUSY_TIMEOUT_MS 5000
 /* The writer checkpoints the WAL into the database when it reaches this many pages (4 MB).
  * A checkpoint pauses the writer while it copies and syncs. With 32 clients sending distinct
@@ -41,6 +41,7 @@ static const char *const schema =
     "  next_ms INTEGER NOT NULL DEFAULT 0,"
     "  updated_ms INTEGER NOT NULL,"
     "  last_error TEXT,"
+    "  interrupted INTEGER NOT NULL DEFAULT 0,"
     "  UNIQUE (event, instance));"
     "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state, next_ms);"
     "CREATE INDEX IF NOT EXISTS deliveries_instance ON deliveries(instance, state, id);"
@@ -90,11 +91,13 @@ static const char *const statements[ST_COUNT] = {
     [ST_DEAD] = "UPDATE deliveries SET state = 'dead', updated_ms = ?1, last_error = ?2 "
                 "WHERE id = ?3",
     [ST_LOAD_DUE] = "SELECT d.id, d.instance, d.attempts, e.id, e.source, e.event_id, e.type, "
-                    "e.created_ms, e.received_ms, e.body, e.headers FROM deliveries d "
+                    "e.created_ms, e.received_ms, e.body, e.headers, d.interrupted "
+                    "FROM deliveries d "
                     "JOIN events e ON e.id = d.event WHERE d.state = 'retry' AND d.next_ms <= ?1 "
                     "ORDER BY d.next_ms LIMIT ?2",
     [ST_LOAD_READY] = "SELECT d.id, d.instance, d.attempts, e.id, e.source, e.event_id, "
-                      "e.type, e.created_ms, e.received_ms, e.body, e.headers FROM deliveries d "
+                      "e.type, e.created_ms, e.received_ms, e.body, e.headers, d.interrupted "
+                      "FROM deliveries d "
                       "JOIN events e ON e.id = d.event WHERE d.instance = ?1 AND "
                       "d.state = 'ready' ORDER BY d.id LIMIT ?2",
     [ST_MARK_RUNNING] = "UPDATE deliveries SET state = 'running', attempts = attempts + 1, "
@@ -112,6 +115,20 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t cap)
         snprintf(err, cap, "%s", msg ? msg : sqlite3_errstr(rc));
     sqlite3_free(msg);
     return rc == SQLITE_OK ? 0 : HK_ESTORE;
+}
+
+static bool has_column(sqlite3 *db, const char *table, const char *column)
+{
+    sqlite3_stmt *st;
+    bool found = false;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+                           NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+        found = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+    }
+    return found;
 }
 
 static bool has_table(sqlite3 *db, const char *name)
@@ -148,6 +165,11 @@ int hk_sqlite_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap)
         rc = exec(db, "BEGIN IMMEDIATE;", err, cap);
     if (rc == 0) {
         rc = exec(db, schema, err, cap);
+        if (rc == 0 && !has_column(db, "deliveries", "interrupted")) /* a store from before 3 */
+            rc = exec(db,
+                      "ALTER TABLE deliveries ADD COLUMN interrupted INTEGER NOT NULL "
+                      "DEFAULT 0;",
+                      err, cap);
         if (rc == 0 && !has_table(db, "counts"))
             rc = exec(db, counts_schema, err, cap);
         if (rc == 0)
@@ -156,10 +178,6 @@ int hk_sqlite_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap)
         if (rc)
             sqlite3_exec(db, "ROLLBACK;", NULL, NULL, NULL);
     }
-    /* A crash left these in a lane's memory: they are ready again (attempts keeps counting,
-     * so the plugin sees a higher attempt and knows it may have seen the event). */
-    if (rc == 0)
-        rc = exec(db, "UPDATE deliveries SET state = 'ready' WHERE state = 'running';", err, cap);
     return rc;
 }
 

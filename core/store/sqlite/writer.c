@@ -518,6 +518,7 @@ static void sqlite_get_stats(const struct hk_store *store, struct hk_store_stats
 
 static const struct hk_store_ops sqlite_ops = {
     .name = "sqlite",
+    .recover = hk_sqlite_recover,
     .start = sqlite_start,
     .submit = sqlite_submit,
     .seen = sqlite_seen,

@@ -38,7 +38,7 @@ static void test_lanes_follow_generations(void **state)
     struct hk_gen *g1 = fake_gen(first, 2), *g2 = fake_gen(second, 1);
     struct hk_dispatch d;
     struct hk_store_lanes t;
-    assert_int_equal(hk_dispatch_init(&d, &fs.base), 0);
+    assert_int_equal(hk_dispatch_init(&d, &fs.base, NULL), 0);
     hk_dispatch_store_lanes(&d, &t);
 
     assert_int_equal(hk_dispatch_apply(&d, g1), 0);

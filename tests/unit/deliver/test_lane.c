@@ -22,7 +22,7 @@ static void test_deliveries_come_back_with_the_retry_policy(void **state)
     fake_instance_init(&f, "a", FAKE_RETRY, 2, 10);
     struct fake_instance *fi[] = {&f};
     struct hk_gen *g = fake_gen(fi, 1);
-    struct hk_lane *l = hk_lane_create("a", &fs.base);
+    struct hk_lane *l = hk_lane_create("a", &fs.base, NULL);
     assert_null(hk_lane_attach(l, &f.inst, g));
     assert_true(hk_lane_attached(l));
     for (int i = 1; i <= 3; i++) {
@@ -61,7 +61,7 @@ static void test_room_and_orphans_on_detach(void **state)
     fake_instance_init(&f, "gated", FAKE_GATED, 1, 2);
     struct fake_instance *fi[] = {&f};
     struct hk_gen *g = fake_gen(fi, 1);
-    struct hk_lane *l = hk_lane_create("gated", &fs.base);
+    struct hk_lane *l = hk_lane_create("gated", &fs.base, NULL);
     assert_int_equal(hk_lane_room(l), 0); /* no instance yet: takes nothing */
     hk_lane_attach(l, &f.inst, g);
     assert_int_equal(hk_lane_room(l), 2);
@@ -105,7 +105,7 @@ static void test_stop_returns_what_never_started(void **state)
     fake_instance_init(&f, "gated", FAKE_GATED, 1, 10);
     struct fake_instance *fi[] = {&f};
     struct hk_gen *g = fake_gen(fi, 1);
-    struct hk_lane *l = hk_lane_create("gated", &fs.base);
+    struct hk_lane *l = hk_lane_create("gated", &fs.base, NULL);
     hk_lane_attach(l, &f.inst, g);
     assert_true(hk_lane_push_planned(l, fake_delivery("running", 1)));
     fake_instance_wait_calls(&f, 1);
@@ -131,12 +131,47 @@ static void test_stop_returns_what_never_started(void **state)
     fake_store_free(&fs);
 }
 
+/* A delivery hookd ended in the middle of crash_limit times never reaches handle(). */
+static void test_interrupted_deliveries_are_contained(void **state)
+{
+    (void)state;
+    struct fake_store fs;
+    struct fake_instance f;
+    fake_store_init(&fs);
+    fake_instance_init(&f, "p", FAKE_OK, 1, 10); /* crash_limit 2 */
+    struct fake_instance *fi[] = {&f};
+    struct hk_gen *g = fake_gen(fi, 1);
+    struct hk_lane *l = hk_lane_create("p", &fs.base, NULL);
+    hk_lane_attach(l, &f.inst, g);
+    struct hk_delivery *once = fake_delivery("once", 1), *twice = fake_delivery("twice", 2);
+    once->interrupted = 1;
+    twice->interrupted = 2;
+    assert_true(hk_lane_push_planned(l, once));
+    assert_true(hk_lane_push_planned(l, twice));
+    fake_store_wait(&fs, 2);
+    assert_int_equal(fake_store_find(&fs, 1)->result, HOOKD_OK); /* under the limit: runs */
+    struct hk_delivery *poison = fake_store_find(&fs, 2);
+    assert_int_equal(poison->result, HOOKD_PERMANENT);
+    assert_string_equal(poison->error,
+                        "hookd ended 2 times while instance \"p\" handled this event: the plugin "
+                        "may crash on it; fix the plugin, then `hookd dlq replay`");
+    assert_int_equal(f.calls, 1);
+    assert_int_equal(atomic_load(&l->contained), 1);
+    bool abandoned = false;
+    hk_lane_stop(l, hk_wall_ms() + 10000, &abandoned);
+    hk_lane_free(l);
+    fake_gen_release(g);
+    fake_instance_free(&f);
+    fake_store_free(&fs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deliveries_come_back_with_the_retry_policy),
         cmocka_unit_test(test_room_and_orphans_on_detach),
         cmocka_unit_test(test_stop_returns_what_never_started),
+        cmocka_unit_test(test_interrupted_deliveries_are_contained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

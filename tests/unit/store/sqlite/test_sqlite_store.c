@@ -91,6 +91,7 @@ static void fake_init(struct fake *f, const char *name, enum mode mode, uint32_t
         .concurrency = 2,
         .queue_max = queue_max,
         .timeout_ms = 30000,
+        .crash_limit = 2,
         .retry = {.initial_ms = 5, .max_ms = 40, .max_attempts = 4, .max_age_ms = 3600000}};
     f->inst =
         (struct hk_instance){.conf = &f->ic, .lib = &f->lib, .state = &f->b, .concurrency = 2};
@@ -126,7 +127,8 @@ static void world_start(struct world *w, const char *dir, struct fake *fakes, si
     assert_int_equal(hk_task_queue_init(&w->replies, &w->loop), 0);
     if (hk_sqlite_open(&sc, &w->store, err, sizeof err))
         fail_msg("store: %s", err);
-    assert_int_equal(hk_dispatch_init(&w->dispatch, w->store), 0);
+    assert_int_equal(hk_store_recover(w->store, NULL, 0), 0);
+    assert_int_equal(hk_dispatch_init(&w->dispatch, w->store, NULL), 0);
     w->gen = calloc(1, sizeof *w->gen);
     atomic_init(&w->gen->refs, 1);
     for (size_t i = 0; i < n; i++) {
