@@ -3,7 +3,6 @@
  * stdio; the line is built by hand in a buffer on the stack and written with write(2). */
 #include "daemon/crash.h"
 
-#include "deliver/lane.h"
 #include "plugin/instance.h"
 
 #include <signal.h>
@@ -112,7 +111,8 @@ static void crashed_cb(int sig)
 {
     struct line l = {.len = 0};
     const char *event = NULL;
-    const struct hk_instance *inst = hk_instance_current(&event);
+    int64_t delivery = 0;
+    const struct hk_instance *inst = hk_instance_current(&event, &delivery);
     put_time(&l);
     put(&l, " level=error msg=\"hookd crashed\" signal=");
     put(&l, signal_name(sig));
@@ -124,7 +124,7 @@ static void crashed_cb(int sig)
         put(&l, " event=");
         put_value(&l, event ? event : "");
         put(&l, " delivery=");
-        put_uint(&l, (uint64_t)hk_lane_current_delivery(), 1);
+        put_uint(&l, (uint64_t)delivery, 1);
         put(&l, " fix=\"the plugin crashed while handling this event; after crash_limit such "
                 "ends the delivery becomes a dead letter: fix the plugin, then hookd dlq replay\"");
     } else {

@@ -1,6 +1,7 @@
 /* main.c -- hookd's command line. */
 #include "ops/cli.h"
 #include "daemon/server.h"
+#include "daemon/worker.h"
 #include "daemon/version.h"
 
 #include <hookd/plugin.h>
@@ -28,6 +29,8 @@ int main(int argc, char **argv)
     int check = 0, opt;
     if (argc > 1 && hk_cli_is_command(argv[1]))
         return hk_cli_main(argc, argv);
+    if (argc == 2 && strcmp(argv[1], "worker") == 0) /* started by hookd itself, not by users */
+        return hk_worker_main(HK_WORKER_FD);
     while ((opt = getopt_long(argc, argv, "c:th", longopts, NULL)) != -1) {
         switch (opt) {
         case 'V':

@@ -12,9 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-/* The delivery whose handle() runs on this thread, or 0: for the crash line. */
-static _Thread_local int64_t current_delivery;
-
 struct hk_lane *hk_lane_create(const char *name, struct hk_store *store,
                                struct hk_inflight *inflight)
 {
@@ -56,6 +53,7 @@ static void run(struct hk_lane *l, struct hk_instance *inst, int64_t timeout_ms,
                .body_len = e->body_len},
         .headers = e->headers,
         .nheaders = e->nheaders,
+        .delivery = d->rowid,
     };
     hookd_result r = hk_instance_handle(inst, &pe, d->error, sizeof d->error);
     if (r != HOOKD_OK && r != HOOKD_RETRY && r != HOOKD_PERMANENT) {
@@ -116,11 +114,9 @@ static void handle_one(struct hk_lane *l, struct hk_lane_slot *slot, uint32_t in
     if (poison) {
         contain(l, d);
     } else {
-        current_delivery = d->rowid;
         hk_inflight_set(l->inflight, inflight_slot, d->rowid);
         run(l, inst, timeout_ms, d);
         hk_inflight_set(l->inflight, inflight_slot, 0);
-        current_delivery = 0;
     }
     atomic_store(&slot->started_ms, 0);
     hk_gen_release(gen);
@@ -162,11 +158,6 @@ static void join_exited(struct hk_lane *l)
             s->alive = s->exited = false;
         }
     }
-}
-
-int64_t hk_lane_current_delivery(void)
-{
-    return current_delivery;
 }
 
 static void start_workers(struct hk_lane *l)

@@ -80,9 +80,6 @@ uint32_t hk_lane_room(struct hk_lane *l);
 struct hk_delivery *hk_lane_stop(struct hk_lane *l, int64_t deadline_wall_ms, bool *abandoned);
 /* Frees a stopped lane. */
 void hk_lane_free(struct hk_lane *l);
-/* The row id of the delivery whose handle() runs on this thread, or 0. Async-signal-safe
- * (reads a thread-local): for the crash line. */
-int64_t hk_lane_current_delivery(void);
 /* Logs and counts handle() calls running longer than the instance's timeout_ms (a thread
  * cannot be killed: the slot stays busy until the call returns). Any thread. */
 void hk_lane_watchdog(struct hk_lane *l, int64_t now_ms);

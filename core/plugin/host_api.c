@@ -38,12 +38,13 @@ hookd_result hk_instance_handle(struct hk_instance *inst, const struct hk_plugin
     return r;
 }
 
-const struct hk_instance *hk_instance_current(const char **event_id)
+const struct hk_instance *hk_instance_current(const char **event_id, int64_t *delivery)
 {
     const struct call *c = current;
     if (!c)
         return NULL;
     *event_id = c->pe->ev.id;
+    *delivery = c->pe->delivery;
     return c->inst;
 }
 

@@ -68,6 +68,7 @@ struct hk_plugin_event {
      * handed out, whether or not they are here. */
     const struct hk_header *headers;
     size_t nheaders;
+    int64_t delivery; /* the store's row id of the delivery, for the crash line; 0 if none */
 };
 
 /* Calls inst's handle() on this thread with &pe->ev; pe is borrowed for the call. While it
@@ -77,10 +78,10 @@ struct hk_plugin_event {
  * so that the outcome can say why. error may be NULL. Returns handle()'s value unchecked. */
 hookd_result hk_instance_handle(struct hk_instance *inst, const struct hk_plugin_event *pe,
                                 char *error, size_t cap);
-/* The instance whose handle() runs on this thread, with *event_id set to the event's id, or
- * NULL when no plugin call is on it. Async-signal-safe (reads a thread-local): for the crash
- * line. */
-const struct hk_instance *hk_instance_current(const char **event_id);
+/* The instance whose handle() runs on this thread, with *event_id and *delivery set to the
+ * event's id and the delivery's row id, or NULL when no plugin call is on it.
+ * Async-signal-safe (reads a thread-local): for the crash line. */
+const struct hk_instance *hk_instance_current(const char **event_id, int64_t *delivery);
 /* How many times a plugin asked event_header() about an event that was not the one its
  * handle() call on that thread was given (process-wide, for /metrics). Any thread. */
 uint64_t hk_instance_misuses(void);

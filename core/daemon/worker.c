@@ -1,0 +1,207 @@
+/* worker.c -- the worker process's side of isolation (see worker.h). */
+#include "daemon/worker.h"
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/errmsg.h"
+#include "conf/conf.h"
+#include "daemon/crash.h"
+#include "daemon/runtime_dir.h"
+#include "event/event.h"
+#include "plugin/instance.h"
+#include "plugin/wire.h"
+#include "store/delivery.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define READ_CHUNK 65536
+
+struct worker {
+    int fd;
+    struct hk_buf in;  /* bytes read, the frame being assembled at the front */
+    struct hk_buf out; /* the frame being written */
+    struct hk_instance_conf ic;
+    char *name, *so_path;
+    json_t *config;
+    struct hk_instance *inst;
+};
+
+/* Reads until one whole frame is at the front of w->in; its length, or 0 at a clean end of
+ * input, or a negative code. */
+static int64_t read_frame(struct worker *w)
+{
+    for (;;) {
+        int64_t n = hk_wire_frame_len(w->in.data, w->in.len);
+        if (n < 0 || (n > 0 && (size_t)n <= w->in.len))
+            return n;
+        if (hk_buf_reserve(&w->in, READ_CHUNK) != 0)
+            return HK_ENOMEM;
+        ssize_t got = read(w->fd, w->in.data + w->in.len, READ_CHUNK);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return got == 0 && w->in.len == 0 ? 0 : got == 0 ? HK_EPARSE : -errno;
+        w->in.len += (size_t)got;
+    }
+}
+
+static int write_out(struct worker *w)
+{
+    size_t at = 0;
+    while (at < w->out.len) {
+        ssize_t n = write(w->fd, w->out.data + at, w->out.len - at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        at += (size_t)n;
+    }
+    w->out.len = 0;
+    return 0;
+}
+
+static char *dup_str(struct hk_wire_str s)
+{
+    char *p = malloc((size_t)s.n + 1);
+    if (p) {
+        memcpy(p, s.p, s.n);
+        p[s.n] = 0;
+    }
+    return p;
+}
+
+/* The instance of INIT: loaded, checked and initialised, or the reason why not in err. */
+static int start_instance(struct worker *w, const struct hk_wire_init *m, char *err, size_t cap)
+{
+    json_error_t je;
+    w->name = dup_str(m->name);
+    w->so_path = dup_str(m->so_path);
+    w->config = m->config.n ? json_loadb(m->config.p, m->config.n, 0, &je) : NULL;
+    if (!w->name || !w->so_path)
+        return hk_errmsg(err, cap, HK_ENOMEM, "out of memory");
+    if (m->config.n && !json_is_object(w->config))
+        return hk_errmsg(err, cap, HK_EINVAL, "instance %s: its config is not a JSON object",
+                         w->name);
+    w->ic = (struct hk_instance_conf){.file = w->name,
+                                      .plugin = w->so_path,
+                                      .so_path = w->so_path,
+                                      .name = w->name,
+                                      .concurrency = 1,
+                                      .config = w->config};
+    int rc = hk_runtime_dir_create();
+    if (rc)
+        return hk_errmsg(err, cap, rc, "cannot make the directory for plugin copies");
+    return hk_instance_create(&w->ic, &w->inst, err, cap);
+}
+
+static int hello(struct worker *w, int rc, const char *err)
+{
+    static struct hk_wire_hello h; /* large: not on the stack */
+    memset(&h, 0, sizeof h);
+    h.ok = rc == 0;
+    h.error = hk_wire_cstr(rc ? err : "");
+    if (rc == 0) {
+        const hookd_plugin *d = w->inst->lib->desc;
+        h.flags = d->flags;
+        h.plugin = hk_wire_cstr(d->name);
+        h.version = hk_wire_cstr(d->version);
+        for (const char *const *s = d->subscribe; *s && h.nsubscribe < HK_WIRE_SUBSCRIBE_MAX; s++)
+            h.subscribe[h.nsubscribe++] = hk_wire_cstr(*s);
+    }
+    int w_rc = hk_wire_put_hello(&w->out, &h);
+    return w_rc ? w_rc : write_out(w);
+}
+
+/* The instance's counters and gauges as they are now. */
+static void metrics(const struct hk_instance *inst, struct hk_wire_result *r)
+{
+    unsigned n = atomic_load(&inst->nmetrics);
+    for (unsigned i = 0; i < n && r->nmetrics < HK_WIRE_METRICS_MAX; i++)
+        r->metrics[r->nmetrics++] =
+            (struct hk_wire_metric){hk_wire_cstr(inst->metrics[i].name), inst->metrics[i].is_gauge,
+                                    atomic_load(&inst->metrics[i].value)};
+}
+
+static int handle(struct worker *w, const uint8_t *p, size_t n)
+{
+    struct hk_wire_event ev;
+    if (hk_wire_get_event(p, n, &ev) != 0)
+        return HK_EPARSE;
+    char *id = dup_str(ev.id), *type = dup_str(ev.type), *source = dup_str(ev.source);
+    char *headers = dup_str(ev.headers);
+    struct hk_event_rec *e = id && type && source && headers
+                                 ? hk_event_load(ev.delivery, source, id, type, ev.created_ms,
+                                                 ev.received_ms, ev.body.p, ev.body.n, headers)
+                                 : NULL;
+    free(id);
+    free(type);
+    free(source);
+    free(headers);
+    if (!e)
+        return HK_ENOMEM;
+    struct hk_plugin_event pe = {
+        .ev = {.struct_size = sizeof(hookd_event),
+               .attempt = ev.attempt,
+               .id = e->id,
+               .type = e->type,
+               .source = e->source,
+               .created_ms = e->created_ms,
+               .received_ms = e->received_ms,
+               .deadline_ms = ev.timeout_ms, /* relative here; made absolute below */
+               .body = e->body,
+               .body_len = e->body_len},
+        .headers = e->headers,
+        .nheaders = e->nheaders,
+        .delivery = ev.delivery,
+    };
+    static struct hk_wire_result r;
+    char error[HK_ERROR_TEXT_MAX];
+    memset(&r, 0, sizeof r);
+    pe.ev.deadline_ms += hk_mono_ms();
+    r.delivery = ev.delivery;
+    r.result = hk_instance_handle(w->inst, &pe, error, sizeof error);
+    r.error = hk_wire_cstr(error);
+    metrics(w->inst, &r);
+    int rc = hk_wire_put_result(&w->out, &r);
+    hk_event_release(e);
+    return rc ? rc : write_out(w);
+}
+
+static void worker_free(struct worker *w)
+{
+    hk_instance_destroy(w->inst); /* fini() */
+    json_decref(w->config);
+    free(w->name);
+    free(w->so_path);
+    hk_buf_free(&w->in);
+    hk_buf_free(&w->out);
+}
+
+int hk_worker_main(int fd)
+{
+    struct worker w = {.fd = fd};
+    hk_crash_handlers_install(); /* a crash names its instance and event, here too */
+    struct hk_wire_init init;
+    char err[HK_ERRMSG_MAX] = "";
+    int64_t n = read_frame(&w);
+    int rc = n <= 0 ? HK_EPARSE : hk_wire_get_init(w.in.data, (size_t)n, &init);
+    if (rc == 0)
+        rc = start_instance(&w, &init, err, sizeof err);
+    else
+        snprintf(err, sizeof err, "the worker's first message was not INIT");
+    if (hello(&w, rc, err) != 0 || rc != 0) {
+        worker_free(&w);
+        return 1;
+    }
+    hk_buf_consume(&w.in, (size_t)n);
+    while ((n = read_frame(&w)) > 0 && handle(&w, w.in.data, (size_t)n) == 0)
+        hk_buf_consume(&w.in, (size_t)n);
+    worker_free(&w);
+    return n == 0 ? 0 : 1;
+}
