@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #define READ_CHUNK 65536
@@ -76,6 +77,13 @@ static char *dup_str(struct hk_wire_str s)
     return p;
 }
 
+/* Lowers a resource limit of this process before any plugin code runs; 0 keeps it. */
+static int limit(int resource, uint64_t value)
+{
+    struct rlimit rl = {.rlim_cur = (rlim_t)value, .rlim_max = (rlim_t)value};
+    return value == 0 || setrlimit(resource, &rl) == 0 ? 0 : -errno;
+}
+
 /* The instance of INIT: loaded, checked and initialised, or the reason why not in err. */
 static int start_instance(struct worker *w, const struct hk_wire_init *m, char *err, size_t cap)
 {
@@ -97,6 +105,10 @@ static int start_instance(struct worker *w, const struct hk_wire_init *m, char *
     int rc = hk_runtime_dir_create();
     if (rc)
         return hk_errmsg(err, cap, rc, "cannot make the directory for plugin copies");
+    if ((rc = limit(RLIMIT_NOFILE, m->open_files)) != 0 ||
+        (rc = limit(RLIMIT_AS, m->memory_max)) != 0)
+        return hk_errmsg(err, cap, rc, "instance %s: cannot set the worker's limits: %s", w->name,
+                         hk_strerror(rc));
     return hk_instance_create(&w->ic, &w->inst, err, cap);
 }
 

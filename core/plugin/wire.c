@@ -68,6 +68,8 @@ int hk_wire_put_init(struct hk_buf *b, const struct hk_wire_init *m)
     put_str(&w, m->name);
     put_str(&w, m->so_path);
     put_str(&w, m->config);
+    put_u(&w, m->memory_max, 8);
+    put_u(&w, m->open_files, 4);
     return end(&w);
 }
 
@@ -190,6 +192,8 @@ int hk_wire_get_init(const uint8_t *p, size_t n, struct hk_wire_init *m)
     m->name = get_str(&r);
     m->so_path = get_str(&r);
     m->config = get_str(&r);
+    m->memory_max = get_u(&r, 8);
+    m->open_files = (uint32_t)get_u(&r, 4);
     return close_frame(&r);
 }
 
