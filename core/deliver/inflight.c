@@ -117,8 +117,9 @@ static void unmap(struct hk_inflight *f)
 
 void hk_inflight_clear(struct hk_inflight *f)
 {
-    if (f)
-        memset((void *)f->rows, 0, FILE_BYTES);
+    /* Slot by slot, atomically: an abandoned handler's thread may still clear its own. */
+    for (size_t i = 0; f && i < HK_INFLIGHT_SLOTS; i++)
+        atomic_store(&f->rows[i], 0);
 }
 
 void hk_inflight_close(struct hk_inflight *f)
