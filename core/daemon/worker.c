@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define READ_CHUNK 65536
@@ -197,6 +198,12 @@ static void worker_free(struct worker *w)
 
 int hk_worker_main(int fd)
 {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+        fprintf(stderr, "hookd worker: hookd starts this mode itself, to run a plugin instance "
+                        "in a process of its own; it is not a command to run\n");
+        return 2;
+    }
     struct worker w = {.fd = fd};
     hk_crash_handlers_install(); /* a crash names its instance and event, here too */
     struct hk_wire_init init;

@@ -105,6 +105,13 @@ class Worker:
         return code
 
 
+def test_not_a_command_for_people():
+    p = subprocess.run([HOOKD, "worker"], capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert p.returncode == 2
+    assert "hookd starts this mode itself" in p.stderr
+
+
 def test_a_plugin_runs_in_its_worker(tmp_path):
     out = tmp_path / "seen.txt"
     w = Worker(tmp_path)
