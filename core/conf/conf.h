@@ -68,10 +68,13 @@ struct hk_instance_conf {
     uint32_t queue_max;
     int64_t timeout_ms;
     struct hk_retry_conf retry;
-    uint32_t crash_limit; /* interrupted attempts (hookd ended inside handle()) before a
-                           * delivery is a dead letter */
-    json_t *config;       /* borrowed from the document; the plugin's own object, may be NULL */
-    struct hk_jdoc *doc;  /* the document it came from, for later error messages */
+    uint32_t crash_limit;    /* interrupted attempts (hookd ended inside handle()) before a
+                              * delivery is a dead letter */
+    bool isolated;           /* "isolation": "process": handle() runs in worker processes */
+    uint64_t memory_max;     /* a worker's address space (RLIMIT_AS) in bytes; 0: no limit */
+    uint32_t max_open_files; /* a worker's RLIMIT_NOFILE; 0: as inherited */
+    json_t *config;          /* borrowed from the document; the plugin's own object, may be NULL */
+    struct hk_jdoc *doc;     /* the document it came from, for later error messages */
 };
 
 struct hk_conf {

@@ -13,10 +13,13 @@
 #define NAME_MAX_LEN    64
 #define CRASH_LIMIT     2 /* interrupted attempts before a delivery is a dead letter */
 #define CRASH_LIMIT_MAX 1000
+#define MEMORY_MAX_MIN  (16LL << 20) /* bytes of address space a worker gets at the least */
+#define MEMORY_MAX_MAX  (1LL << 46)
 
-static const char *const instance_keys[] = {"plugin",      "name",       "events",    "sources",
-                                            "concurrency", "timeout_ms", "queue_max", "retry",
-                                            "crash_limit", "config",     NULL};
+static const char *const instance_keys[] = {
+    "plugin", "name",        "events",    "sources",    "concurrency",    "timeout_ms", "queue_max",
+    "retry",  "crash_limit", "isolation", "memory_max", "max_open_files", "config",     NULL};
+static const char *const isolation_names[] = {"thread", "process", NULL};
 static const char *const retry_keys[] = {"initial_ms", "max_ms", "max_attempts", "max_age", NULL};
 
 bool hk_pattern_valid(const char *p)
@@ -140,6 +143,14 @@ int hk_conf_instance_parse(struct hk_conf *c, struct hk_jdoc *doc, struct hk_ins
     rc |= parse_retry(&root, &ic->retry);
     rc |= hk_jconf_int(&root, "crash_limit", 1, CRASH_LIMIT_MAX, &crash_limit);
     ic->crash_limit = (uint32_t)crash_limit;
+    int isolation = 0;
+    int64_t memory_max = 0, open_files = 0;
+    rc |= hk_jconf_enum(&root, "isolation", isolation_names, &isolation);
+    rc |= hk_jconf_int(&root, "memory_max", MEMORY_MAX_MIN, MEMORY_MAX_MAX, &memory_max);
+    rc |= hk_jconf_int(&root, "max_open_files", 16, 1048576, &open_files);
+    ic->isolated = isolation == 1;
+    ic->memory_max = (uint64_t)memory_max;
+    ic->max_open_files = (uint32_t)open_files;
     ic->concurrency = (uint32_t)conc;
     ic->queue_max = (uint32_t)queue;
     ic->timeout_ms = timeout;

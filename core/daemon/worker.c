@@ -68,16 +68,6 @@ static int write_out(struct worker *w)
     return 0;
 }
 
-static char *dup_str(struct hk_wire_str s)
-{
-    char *p = malloc((size_t)s.n + 1);
-    if (p) {
-        memcpy(p, s.p, s.n);
-        p[s.n] = 0;
-    }
-    return p;
-}
-
 /* Lowers a resource limit of this process before any plugin code runs; 0 keeps it. */
 static int limit(int resource, uint64_t value)
 {
@@ -89,8 +79,8 @@ static int limit(int resource, uint64_t value)
 static int start_instance(struct worker *w, const struct hk_wire_init *m, char *err, size_t cap)
 {
     json_error_t je;
-    w->name = dup_str(m->name);
-    w->so_path = dup_str(m->so_path);
+    w->name = hk_wire_strdup(m->name);
+    w->so_path = hk_wire_strdup(m->so_path);
     w->config = m->config.n ? json_loadb(m->config.p, m->config.n, 0, &je) : NULL;
     if (!w->name || !w->so_path)
         return hk_errmsg(err, cap, HK_ENOMEM, "out of memory");
@@ -146,8 +136,9 @@ static int handle(struct worker *w, const uint8_t *p, size_t n)
     struct hk_wire_event ev;
     if (hk_wire_get_event(p, n, &ev) != 0)
         return HK_EPARSE;
-    char *id = dup_str(ev.id), *type = dup_str(ev.type), *source = dup_str(ev.source);
-    char *headers = dup_str(ev.headers);
+    char *id = hk_wire_strdup(ev.id), *type = hk_wire_strdup(ev.type),
+         *source = hk_wire_strdup(ev.source);
+    char *headers = hk_wire_strdup(ev.headers);
     struct hk_event_rec *e = id && type && source && headers
                                  ? hk_event_load(ev.delivery, source, id, type, ev.created_ms,
                                                  ev.received_ms, ev.body.p, ev.body.n, headers)

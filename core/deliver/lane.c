@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/link.h"
 #include "base/log.h"
+#include "deliver/worker_call.h"
 #include "plugin/instance.h"
 #include "store/store.h"
 
@@ -35,9 +36,10 @@ struct hk_lane *hk_lane_create(const char *name, struct hk_store *store,
     return l;
 }
 
-/* Calls the plugin; the result and its error text go into d. */
-static void run(struct hk_lane *l, struct hk_instance *inst, int64_t timeout_ms,
-                struct hk_delivery *d)
+/* Calls the plugin, in this thread or in the thread's worker process (isolation); the
+ * result and its error text go into d. */
+static void run(struct hk_lane *l, struct hk_worker_slot *w, struct hk_instance *inst,
+                int64_t timeout_ms, struct hk_delivery *d)
 {
     const struct hk_event_rec *e = d->ev;
     struct hk_plugin_event pe = {
@@ -55,7 +57,13 @@ static void run(struct hk_lane *l, struct hk_instance *inst, int64_t timeout_ms,
         .nheaders = e->nheaders,
         .delivery = d->rowid,
     };
-    hookd_result r = hk_instance_handle(inst, &pe, d->error, sizeof d->error);
+    hookd_result r;
+    if (inst->conf->isolated) {
+        hk_worker_call(l, w, inst, &pe, timeout_ms, d);
+        r = d->result;
+    } else {
+        r = hk_instance_handle(inst, &pe, d->error, sizeof d->error);
+    }
     if (r != HOOKD_OK && r != HOOKD_RETRY && r != HOOKD_PERMANENT) {
         snprintf(d->error, sizeof d->error, "handle() returned %d, which is not a hookd_result",
                  (int)r);
@@ -101,7 +109,7 @@ static void contain(struct hk_lane *l, struct hk_delivery *d)
 /* Runs d on this worker; inflight_slot records it as being handled (see inflight.h). Called
  * with mu held, which it lets go of during the call and holds again when it returns. */
 static void handle_one(struct hk_lane *l, struct hk_lane_slot *slot, uint32_t inflight_slot,
-                       struct hk_delivery *d)
+                       struct hk_worker_slot *w, struct hk_delivery *d)
 {
     struct hk_instance *inst = l->inst; /* read under mu: a reload may change them */
     int64_t timeout_ms = l->timeout_ms;
@@ -114,8 +122,10 @@ static void handle_one(struct hk_lane *l, struct hk_lane_slot *slot, uint32_t in
     if (poison) {
         contain(l, d);
     } else {
-        hk_inflight_set(l->inflight, inflight_slot, d->rowid);
-        run(l, inst, timeout_ms, d);
+        /* An isolated call cannot end hookd: only in-process ones are recorded. */
+        bool record = !inst->conf->isolated;
+        hk_inflight_set(l->inflight, inflight_slot, record ? d->rowid : 0);
+        run(l, w, inst, timeout_ms, d);
         hk_inflight_set(l->inflight, inflight_slot, 0);
     }
     atomic_store(&slot->started_ms, 0);
@@ -134,14 +144,16 @@ static void *worker_cb(void *arg)
     snprintf(name, sizeof name, "hk-%s", l->name); /* truncated to 15 bytes */
     pthread_setname_np(pthread_self(), name);
     uint32_t inflight_slot = hk_inflight_claim(l->inflight);
+    struct hk_worker_slot w = {0}; /* this thread's worker process, if isolated */
     pthread_mutex_lock(&l->mu);
     struct hk_delivery *d;
     while ((d = take(l, wa.index))) {
-        handle_one(l, slot, inflight_slot, d);
+        handle_one(l, slot, inflight_slot, &w, d);
         l->running--;
     }
     slot->exited = true;
     pthread_mutex_unlock(&l->mu);
+    hk_worker_slot_end(&w);
     hk_inflight_release(l->inflight, inflight_slot);
     return NULL;
 }

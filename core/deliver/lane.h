@@ -56,6 +56,7 @@ struct hk_lane {
     _Atomic uint64_t handled[3]; /* outcomes by hookd_result */
     _Atomic uint64_t overruns;
     _Atomic uint64_t contained; /* deliveries dead-lettered after crash_limit, never run */
+    _Atomic uint64_t worker_starts, worker_crashes, worker_kills; /* isolation: process */
 };
 
 /* Makes an empty lane with no instance, whose workers record what they handle in inflight

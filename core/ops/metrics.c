@@ -76,6 +76,32 @@ static void io_counters(const struct hk_ops_host *h, struct hk_buf *b, enum hk_c
     }
 }
 
+/* Worker processes of instances with "isolation": "process" (zero for the others). */
+static void worker_counters(struct hk_dispatch *d, struct hk_buf *b)
+{
+    static const struct {
+        const char *name, *help;
+        size_t offset;
+    } series[] = {
+        {"hookd_worker_starts_total", "worker processes started",
+         offsetof(struct hk_lane, worker_starts)},
+        {"hookd_worker_crashes_total", "worker processes that ended inside handle()",
+         offsetof(struct hk_lane, worker_crashes)},
+        {"hookd_worker_kills_total", "worker processes killed at an instance's timeout_ms",
+         offsetof(struct hk_lane, worker_kills)},
+    };
+    for (size_t k = 0; k < sizeof series / sizeof series[0]; k++) {
+        help(b, series[k].name, "counter", series[k].help);
+        for (size_t i = 0; i < d->n; i++) {
+            const _Atomic uint64_t *v =
+                (const _Atomic uint64_t *)((const char *)d->lanes[i] + series[k].offset);
+            hk_buf_printf(b, "%s{", series[k].name);
+            label(b, "instance", d->lanes[i]->name, true);
+            hk_buf_printf(b, "} %llu\n", (unsigned long long)atomic_load(v));
+        }
+    }
+}
+
 static void lanes(const struct hk_ops_host *h, struct hk_buf *b)
 {
     static const char *const results[] = {"ok", "retry", "permanent"};
@@ -95,6 +121,7 @@ static void lanes(const struct hk_ops_host *h, struct hk_buf *b)
         label(b, "instance", d->lanes[i]->name, true);
         hk_buf_printf(b, "} %llu\n", (unsigned long long)atomic_load(&d->lanes[i]->overruns));
     }
+    worker_counters(d, b);
     help(b, "hookd_deliveries_contained_total", "counter",
          "deliveries dead-lettered without running: hookd ended crash_limit times inside them");
     for (size_t i = 0; i < d->n; i++) {

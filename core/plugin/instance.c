@@ -4,6 +4,7 @@
 #include "base/err.h"
 #include "base/errmsg.h"
 #include "base/log.h"
+#include "plugin/isolated.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -187,7 +188,8 @@ static void free_prepared(struct hk_instance *inst)
 
 static int prepare(struct hk_instance *inst, char *err, size_t cap)
 {
-    int rc = check_config_keys(inst, err, cap);
+    /* An isolated instance's worker checked its config keys against the plugin's own. */
+    int rc = inst->conf->isolated ? 0 : check_config_keys(inst, err, cap);
     if (!rc)
         rc = set_patterns(inst, err, cap);
     if (!rc)
@@ -195,6 +197,14 @@ static int prepare(struct hk_instance *inst, char *err, size_t cap)
     if (!rc)
         set_concurrency(inst);
     return rc;
+}
+
+static void release_lib(struct hk_instance *inst)
+{
+    if (inst->conf->isolated)
+        hk_isolated_lib_free(inst->lib); /* a description, never loaded */
+    else
+        hk_plugin_lib_release(inst->lib);
 }
 
 int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **out, char *err,
@@ -208,16 +218,18 @@ int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **o
     inst->conf = ic;
     inst->ctx.inst = inst;
     pthread_mutex_init(&inst->metrics_mu, NULL);
-    int rc = hk_plugin_lib_open(ic->so_path, &inst->lib, msg, sizeof msg);
+    int rc = ic->isolated ? hk_isolated_describe(ic, &inst->lib, err, cap)
+                          : hk_plugin_lib_open(ic->so_path, &inst->lib, msg, sizeof msg);
     if (rc) {
-        hk_errmsg(err, cap, rc, "%s: %s", ic->file, msg);
+        if (!ic->isolated)
+            hk_errmsg(err, cap, rc, "%s: %s", ic->file, msg);
         goto err_free;
     }
     rc = prepare(inst, err, cap);
     if (rc)
         goto err_release_lib;
     inst->ctx.magic = HK_CTX_MAGIC;
-    rc = run_init(inst, err, cap);
+    rc = ic->isolated ? 0 : run_init(inst, err, cap); /* a worker runs an isolated one's */
     if (rc)
         goto err_release_lib;
     *out = inst;
@@ -226,7 +238,7 @@ int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **o
 err_release_lib:
     inst->ctx.magic = 0;
     free_prepared(inst);
-    hk_plugin_lib_release(inst->lib);
+    release_lib(inst);
 err_free:
     pthread_mutex_destroy(&inst->metrics_mu);
     free(inst);
@@ -241,7 +253,7 @@ void hk_instance_destroy(struct hk_instance *inst)
         inst->lib->desc->fini(inst->state);
     inst->ctx.magic = 0;
     free_prepared(inst);
-    hk_plugin_lib_release(inst->lib);
+    release_lib(inst);
     pthread_mutex_destroy(&inst->metrics_mu);
     free(inst);
 }

@@ -3,6 +3,7 @@
 
 #include "base/err.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define HEADER_BYTES 4
@@ -55,6 +56,16 @@ static int end(struct writer *w)
     for (size_t i = 0; i < HEADER_BYTES; i++)
         w->b->data[w->start + i] = (uint8_t)(n >> (8 * i));
     return 0;
+}
+
+char *hk_wire_strdup(struct hk_wire_str s)
+{
+    char *p = malloc((size_t)s.n + 1);
+    if (p) {
+        memcpy(p, s.p, s.n);
+        p[s.n] = 0;
+    }
+    return p;
 }
 
 struct hk_wire_str hk_wire_cstr(const char *s)

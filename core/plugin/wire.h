@@ -82,6 +82,8 @@ int hk_wire_get_init(const uint8_t *p, size_t n, struct hk_wire_init *m);
 int hk_wire_get_hello(const uint8_t *p, size_t n, struct hk_wire_hello *m);
 int hk_wire_get_event(const uint8_t *p, size_t n, struct hk_wire_event *m);
 int hk_wire_get_result(const uint8_t *p, size_t n, struct hk_wire_result *m);
+/* A malloc'd NUL-terminated copy of s (the caller frees it), or NULL when out of memory. */
+char *hk_wire_strdup(struct hk_wire_str s);
 /* A wire string of the NUL-terminated s (NULL: empty). */
 struct hk_wire_str hk_wire_cstr(const char *s);
 

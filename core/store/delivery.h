@@ -24,6 +24,8 @@ struct hk_delivery {
     struct hk_event_rec *ev;  /* one reference */
     uint32_t attempt;         /* 1 for the first delivery */
     uint32_t interrupted;     /* earlier attempts hookd ended in the middle of (crashes) */
+    bool crashed;             /* this attempt's worker died inside handle(): the store adds
+                               * one to the interrupted attempts it keeps */
     const char *instance;     /* borrowed from the store: valid while the store is open */
     struct hk_store_lane *at; /* the store's: its record of the instance */
     struct hk_lane *lane;     /* the delivery side's: the queue it was pushed to */

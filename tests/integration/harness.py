@@ -82,6 +82,16 @@ def flagright_sig(body: bytes, *secrets: str) -> str:
     return ",".join(hmac.new(s.encode(), body, hashlib.sha256).hexdigest() for s in secrets)
 
 
+def event_body(eid, etype="CASE_CLOSED"):
+    """A compact Flagright event with id eid and type etype."""
+    return json.dumps({"id": eid, "type": etype, "data": {}, "createdTimestamp": 1}).encode()
+
+
+def quiet_config(**overrides):
+    """base_config with info-level logs and no access lines (long-running tests)."""
+    return base_config(log={"level": "info", "access": False}, **overrides)
+
+
 def base_config(**overrides):
     conf = {
         "listen": [{"address": "127.0.0.1:0"}],

@@ -6,18 +6,10 @@ import json
 import re
 import urllib.request
 
-from harness import base_config, db_rows, fixture, post, wait_for
+from harness import db_rows, event_body, fixture, post, quiet_config, wait_for
 
 CRASHED = re.compile(r'msg="hookd crashed" signal=(SIG\w+) culprit=plugin instance="(\w+)" '
                      r'plugin="([^"]+)" event="([^"]+)" delivery=(\d+)')
-
-
-def event(eid, etype="CASE_CLOSED"):
-    return json.dumps({"id": eid, "type": etype, "data": {}, "createdTimestamp": 1}).encode()
-
-
-def conf():
-    return base_config(log={"level": "info", "access": False})
 
 
 def seen(path):
@@ -28,7 +20,7 @@ def post_poison(d, eid):
     """Sends the poison. It is committed before anyone sees it, but the crash may come before
     the 200 is written: the sender then retries (a duplicate), nothing is lost."""
     try:
-        assert post(d.port, event(eid, "POISON")).status == 200
+        assert post(d.port, event_body(eid, "POISON")).status == 200
     except ConnectionError:
         pass
 
@@ -62,13 +54,13 @@ def restart_until_contained(d, eid, inst, limit):
 
 def test_poison_is_dead_lettered_after_crash_limit(make_hookd, tmp_path):
     out, other = tmp_path / "p.txt", tmp_path / "other.txt"
-    d = make_hookd(conf(), {
+    d = make_hookd(quiet_config(), {
         "10-p.json": {"plugin": fixture("poison"), "name": "p", "config": {"path": str(out)}},
         "20-other.json": {"plugin": fixture("recorder"), "name": "other", "events": ["CASE_*"],
                           "config": {"path": str(other)}},
     })
     for i in range(3):
-        assert post(d.port, event("before-%d" % i)).status == 200
+        assert post(d.port, event_body("before-%d" % i)).status == 200
     wait_for(lambda: {"before-0", "before-1", "before-2"} <= seen(out), 30, "the first events")
     post_poison(d, "poison-1")
     crashes = restart_until_contained(d, "poison-1", "p", 2)
@@ -89,7 +81,7 @@ def test_poison_is_dead_lettered_after_crash_limit(make_hookd, tmp_path):
                           'plugin may crash on it; fix the plugin, then `hookd dlq replay`')
     # hookd stays up and delivers everything else, to both instances.
     for i in range(3):
-        assert post(d.port, event("after-%d" % i)).status == 200
+        assert post(d.port, event_body("after-%d" % i)).status == 200
     want = {"before-0", "before-1", "before-2", "after-0", "after-1", "after-2"}
     wait_for(lambda: want <= seen(out) and want <= seen(other), 30, "everything else")
     assert d.proc.poll() is None
@@ -101,7 +93,7 @@ def test_abort_and_kill_9_count_as_interrupted(make_hookd, tmp_path):
     counts as well (the record of calls in progress outlives the process). A replay runs the
     delivery again."""
     out = tmp_path / "p.txt"
-    d = make_hookd(base_config(log={"level": "info", "access": False}, shutdown_timeout_ms=500), {
+    d = make_hookd(quiet_config(shutdown_timeout_ms=500), {
         "10-p.json": {"plugin": fixture("poison"), "name": "p", "crash_limit": 1,
                       "config": {"path": str(out), "crash": "abort"}},
         "20-slow.json": {"plugin": fixture("slow"), "name": "slow", "crash_limit": 1,
@@ -112,7 +104,7 @@ def test_abort_and_kill_9_count_as_interrupted(make_hookd, tmp_path):
     assert CRASHED.search(d.log()).group(1) == "SIGABRT"
     assert dead(d, "poison-a", "p")[1].startswith('hookd ended 1 time while instance "p"')
     # A handler is inside its 60 s call when hookd is killed.
-    assert post(d.port, event("slow-1", "SLOW")).status == 200
+    assert post(d.port, event_body("slow-1", "SLOW")).status == 200
     wait_for(lambda: dead(d, "slow-1", "slow")[0] == "running", 30, "the slow call to start")
     d.kill9()
     d.start()

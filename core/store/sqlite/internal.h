@@ -22,6 +22,7 @@ enum store_stmt {
     ST_MARK_RUNNING,
     ST_NEXT_DUE,
     ST_KILL_INSTANCE,
+    ST_INTERRUPTED,
     ST_COUNT
 };
 

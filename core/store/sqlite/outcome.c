@@ -61,8 +61,22 @@ static int retry_or_give_up(struct hk_sqlite *s, struct hk_delivery *d, int64_t 
     return step_retry(s, d->rowid, next, now, err);
 }
 
+/* A worker died inside handle() (isolation): one more interrupted attempt, kept. */
+static int count_interrupted(struct hk_sqlite *s, int64_t row)
+{
+    sqlite3_stmt *st = s->st[ST_INTERRUPTED];
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, row);
+    return sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(s->db);
+}
+
 static int apply_one(struct hk_sqlite *s, struct hk_delivery *d, int64_t now)
 {
+    if (d->crashed) {
+        int rc = count_interrupted(s, d->rowid);
+        if (rc != SQLITE_OK)
+            return rc;
+    }
     switch (d->result) {
     case HOOKD_OK:
         return step_done(s, d->rowid, now);

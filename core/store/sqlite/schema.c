@@ -105,6 +105,7 @@ static const char *const statements[ST_COUNT] = {
     [ST_NEXT_DUE] = "SELECT min(next_ms) FROM deliveries WHERE state = 'retry'",
     [ST_KILL_INSTANCE] = "UPDATE deliveries SET state = 'dead', updated_ms = ?1, "
                          "last_error = ?2 WHERE instance = ?3 AND state IN ('ready', 'retry')",
+    [ST_INTERRUPTED] = "UPDATE deliveries SET interrupted = interrupted + 1 WHERE id = ?1",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t cap)

@@ -1,0 +1,105 @@
+"""Instances with "isolation": "process": handle() runs in worker processes of hookd's own
+binary, so a plugin that crashes or hangs ends its worker, never hookd. The poison becomes a
+dead letter after crash_limit worker crashes while every other event is delivered; a handler
+past timeout_ms is killed with its worker and retried; a plugin whose init() crashes is
+reported; a kill -9 of hookd leaves no worker behind."""
+import os
+import re
+import subprocess
+import urllib.request
+
+from harness import db_rows, event_body, fixture, post, quiet_config, wait_for
+
+FAST_RETRY = {"initial_ms": 20, "max_ms": 50, "max_attempts": 10}
+
+
+def seen(path):
+    return {l.split()[1] for l in path.read_text().splitlines()} if path.exists() else set()
+
+
+def delivery(d, eid, inst):
+    rows = db_rows(d.dir / "var" / "hookd.db",
+                   "SELECT d.state, d.interrupted, d.last_error FROM deliveries d JOIN events e "
+                   "ON e.id = d.event WHERE e.event_id = ?1 AND d.instance = ?2", eid, inst)
+    return rows[0] if rows else (None, None, None)
+
+
+def metric(d, name):
+    text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.admin_port, timeout=10)
+    m = re.search(r"^%s (\d+)$" % re.escape(name), text.read().decode(), re.M)
+    return int(m.group(1)) if m else None
+
+
+def workers_of(pid):
+    p = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return {int(x) for x in p.stdout.split()}
+
+
+def test_a_poison_ends_workers_not_hookd(make_hookd, tmp_path):
+    out, other = tmp_path / "p.txt", tmp_path / "other.txt"
+    d = make_hookd(quiet_config(), {
+        "10-p.json": {"plugin": fixture("poison"), "name": "p", "isolation": "process",
+                      "concurrency": 2, "retry": FAST_RETRY, "config": {"path": str(out)}},
+        "20-other.json": {"plugin": fixture("recorder"), "name": "other", "events": ["CASE_*"],
+                          "config": {"path": str(other)}},
+    })
+    for i in range(3):
+        assert post(d.port, event_body("before-%d" % i)).status == 200
+    assert post(d.port, event_body("poison-1", "POISON")).status == 200
+    for i in range(3):
+        assert post(d.port, event_body("after-%d" % i)).status == 200
+    wait_for(lambda: delivery(d, "poison-1", "p")[0] == "dead", 60, "the poison to be dead")
+    state, interrupted, why = delivery(d, "poison-1", "p")
+    assert interrupted == 2  # crash_limit's default
+    assert why.startswith('the worker of instance "p" ended 2 times while it handled this '
+                          'event: the plugin may crash on it; fix the plugin, then')
+    want = {"before-0", "before-1", "before-2", "after-0", "after-1", "after-2"}
+    wait_for(lambda: want <= seen(out) and want <= seen(other), 30, "every other event")
+    assert d.proc.poll() is None  # hookd never noticed
+    log = d.log()
+    assert len(re.findall(r'msg="hookd crashed" signal=SIGSEGV culprit=plugin instance="p" '
+                          r'plugin="[^"]*poison.so" event="poison-1"', log)) == 2
+    assert metric(d, 'hookd_worker_crashes_total{instance="p"}') == 2
+    assert d.stop() == 0
+
+
+def test_a_handler_past_its_timeout_is_killed_and_retried(make_hookd):
+    d = make_hookd(quiet_config(), {
+        "10-slow.json": {"plugin": fixture("slow"), "name": "slow", "isolation": "process",
+                         "timeout_ms": 300, "retry": dict(FAST_RETRY, max_attempts=2),
+                         "config": {"sleep_ms": 60000}},
+    })
+    assert post(d.port, event_body("stuck-1")).status == 200
+    wait_for(lambda: delivery(d, "stuck-1", "slow")[0] == "dead", 60, "both attempts")
+    why = delivery(d, "stuck-1", "slow")[2]
+    assert why == ("gave up after 2 attempts (max_attempts): handle() ran past timeout_ms "
+                   "(300 ms): its worker was killed")
+    assert d.log().count('msg="handler killed at its timeout with its worker; the event is '
+                         'retried" instance=slow') == 2
+    assert metric(d, 'hookd_worker_kills_total{instance="slow"}') == 2
+    assert d.stop() == 0
+
+
+def test_init_crash_is_reported_and_nothing_is_left_behind(make_hookd, tmp_path):
+    d = make_hookd(quiet_config(), {
+        "10-bad.json": {"plugin": fixture("crash_init"), "name": "bad", "isolation": "process"},
+    }, start=False)
+    code, text = d.check()
+    assert code == 1
+    assert ('plugins.d/10-bad.json: the worker of instance "bad" did not start: the worker was '
+            'killed by signal 11 before it answered') in text
+    # A kill -9 of hookd: its workers see their socket close and end by themselves.
+    out = tmp_path / "rec.txt"
+    d.write_config(plugins={"10-rec.json": {"plugin": fixture("recorder"), "name": "rec",
+                                            "isolation": "process", "concurrency": 3,
+                                            "config": {"path": str(out)}}})
+    d.start()
+    for i in range(6):
+        assert post(d.port, event_body("e-%d" % i)).status == 200
+    wait_for(lambda: len(seen(out)) == 6, 30, "the events")
+    workers = workers_of(d.proc.pid)
+    assert workers  # the lane's threads each started their worker
+    d.kill9()
+    wait_for(lambda: not any(os.path.exists("/proc/%d" % w) and
+                             "zombie" not in open("/proc/%d/status" % w).read().lower()
+                             for w in workers), 30, "the workers to end")
