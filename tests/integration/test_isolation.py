@@ -3,12 +3,14 @@ binary, so a plugin that crashes or hangs ends its worker, never hookd. The pois
 dead letter after crash_limit worker crashes while every other event is delivered; a handler
 past timeout_ms is killed with its worker and retried; a plugin whose init() crashes is
 reported; a kill -9 of hookd leaves no worker behind."""
-import os
 import re
+import signal
 import subprocess
 import urllib.request
 
-from harness import db_rows, event_body, fixture, post, quiet_config, wait_for
+import pytest
+
+from harness import SANITIZED, db_rows, event_body, fixture, post, quiet_config, wait_for
 
 FAST_RETRY = {"initial_ms": 20, "max_ms": 50, "max_attempts": 10}
 
@@ -33,6 +35,15 @@ def metric(d, name):
 def workers_of(pid):
     p = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
     return {int(x) for x in p.stdout.split()}
+
+
+def alive(pid):
+    """True while pid runs (a zombie waiting for its parent does not count)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return "zombie" not in f.read().lower()
+    except OSError:
+        return False
 
 
 def test_a_poison_ends_workers_not_hookd(make_hookd, tmp_path):
@@ -100,6 +111,48 @@ def test_init_crash_is_reported_and_nothing_is_left_behind(make_hookd, tmp_path)
     workers = workers_of(d.proc.pid)
     assert workers  # the lane's threads each started their worker
     d.kill9()
-    wait_for(lambda: not any(os.path.exists("/proc/%d" % w) and
-                             "zombie" not in open("/proc/%d/status" % w).read().lower()
-                             for w in workers), 30, "the workers to end")
+    wait_for(lambda: not any(alive(w) for w in workers), 30, "the workers to end")
+
+
+@pytest.mark.skipif(SANITIZED, reason="a sanitizer's own memory map does not fit RLIMIT_AS")
+def test_a_worker_over_memory_max_is_contained(make_hookd, tmp_path):
+    out = tmp_path / "p.txt"
+    d = make_hookd(quiet_config(), {
+        "10-p.json": {"plugin": fixture("poison"), "name": "p", "isolation": "process",
+                      "memory_max": 128 << 20, "retry": FAST_RETRY,
+                      "config": {"path": str(out)}},
+    })
+    assert post(d.port, event_body("hog-1", "HOG")).status == 200  # wants 1 GiB
+    assert post(d.port, event_body("fine-1")).status == 200
+    wait_for(lambda: delivery(d, "hog-1", "p")[0] == "dead", 60, "the hog to be dead")
+    assert "ended 2 times" in delivery(d, "hog-1", "p")[2]
+    wait_for(lambda: "fine-1" in seen(out), 30, "the other event")
+    assert d.proc.poll() is None
+    assert d.stop() == 0
+
+
+def test_a_reload_swaps_workers_and_leaves_none_behind(make_hookd, tmp_path):
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    d = make_hookd(quiet_config(), {
+        "10-rec.json": {"plugin": fixture("recorder"), "name": "rec", "isolation": "process",
+                        "concurrency": 2, "config": {"path": str(a)}},
+    })
+    for i in range(4):
+        assert post(d.port, event_body("a-%d" % i)).status == 200
+    wait_for(lambda: len(seen(a)) == 4, 30, "the first events")
+    before = workers_of(d.proc.pid)
+    assert before
+    # The instance is renamed: its lanes end, and with them its workers; the new one starts
+    # its own.
+    d.write_config(plugins={"10-rec.json": {"plugin": fixture("recorder"), "name": "rec2",
+                                            "isolation": "process", "config": {"path": str(b)}}})
+    d.send_signal(signal.SIGHUP)
+    d.wait_log(r"msg=reloaded generation=2 ", 60)
+    for i in range(4):
+        assert post(d.port, event_body("b-%d" % i)).status == 200
+    wait_for(lambda: len(seen(b)) == 4, 30, "the events after the reload")
+    wait_for(lambda: not (before & workers_of(d.proc.pid)), 30, "the old workers to end")
+    now = workers_of(d.proc.pid)
+    assert now  # rec2's
+    assert d.stop() == 0  # a clean stop ends them too (fini() in each)
+    assert not any(alive(w) for w in now)
