@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define BACKOFF_FIRST_MS 100
@@ -85,7 +86,34 @@ static void killed(struct hk_lane *l, struct hk_worker_slot *w, struct hk_delive
     d->result = HOOKD_RETRY;
 }
 
-void hk_worker_call(struct hk_lane *l, struct hk_worker_slot *w, const struct hk_instance *inst,
+/* What the worker counted since its last answer, added to hookd's instance: the plugin's
+ * counters and gauges read the same in /metrics whether it runs in threads or workers. */
+static void merge_metrics(struct hk_worker_slot *w, struct hk_instance *inst)
+{
+    const hookd_host_api *api = hk_host_api();
+    const struct hk_wire_result *r = hk_remote_last(w->remote);
+    for (uint32_t i = 0; i < r->nmetrics; i++) {
+        char name[HK_METRIC_NAME_MAX];
+        snprintf(name, sizeof name, "%.*s", (int)r->metrics[i].name.n, r->metrics[i].name.p);
+        if (r->metrics[i].gauge) {
+            api->gauge_set(&inst->ctx, name, r->metrics[i].value);
+            continue;
+        }
+        unsigned k = 0;
+        while (k < w->nseen && strcmp(w->seen[k].name, name) != 0)
+            k++;
+        if (k == w->nseen && k < HK_PLUGIN_METRICS_MAX) {
+            snprintf(w->seen[k].name, sizeof w->seen[k].name, "%s", name);
+            w->seen[w->nseen++].total = 0;
+        }
+        if (k < w->nseen && r->metrics[i].value > w->seen[k].total) {
+            api->counter_add(&inst->ctx, name, (uint64_t)(r->metrics[i].value - w->seen[k].total));
+            w->seen[k].total = r->metrics[i].value;
+        }
+    }
+}
+
+void hk_worker_call(struct hk_lane *l, struct hk_worker_slot *w, struct hk_instance *inst,
                     const struct hk_plugin_event *pe, int64_t timeout_ms, struct hk_delivery *d)
 {
     char err[HK_ERRMSG_MAX];
@@ -101,6 +129,7 @@ void hk_worker_call(struct hk_lane *l, struct hk_worker_slot *w, const struct hk
     case HK_REMOTE_ANSWERED:
         w->failures = 0;
         d->result = r;
+        merge_metrics(w, inst);
         break;
     case HK_REMOTE_CRASHED:
         crashed(l, w, d);
@@ -116,4 +145,5 @@ void hk_worker_slot_end(struct hk_worker_slot *w)
     hk_remote_stop(w->remote, STOP_GRACE_MS);
     w->remote = NULL;
     w->of = NULL;
+    w->nseen = 0; /* a new worker counts from zero */
 }

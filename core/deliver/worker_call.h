@@ -15,12 +15,19 @@ struct hk_worker_slot {
     struct hk_remote *remote;     /* this thread's worker, or NULL */
     const struct hk_instance *of; /* the instance it was started for */
     unsigned failures;            /* starts and calls that failed in a row: the backoff */
+    /* The worker's counter totals as last reported, so that only what it added since goes
+     * into hookd's counters; forgotten when the worker ends. */
+    struct {
+        char name[HK_METRIC_NAME_MAX];
+        int64_t total;
+    } seen[HK_PLUGIN_METRICS_MAX];
+    unsigned nseen;
 };
 
 /* Runs pe (the event of d) in the slot's worker of inst; d gets the outcome: result, error,
  * and, after a crash, crashed and one more interrupted. The lane thread only, without the
  * lane's lock. */
-void hk_worker_call(struct hk_lane *l, struct hk_worker_slot *w, const struct hk_instance *inst,
+void hk_worker_call(struct hk_lane *l, struct hk_worker_slot *w, struct hk_instance *inst,
                     const struct hk_plugin_event *pe, int64_t timeout_ms, struct hk_delivery *d);
 /* Ends the slot's worker (its fini() runs). */
 void hk_worker_slot_end(struct hk_worker_slot *w);

@@ -31,6 +31,7 @@ struct hk_remote {
     bool reaped;
     struct hk_buf in; /* bytes read; the frame being assembled at the front */
     struct hk_buf out;
+    struct hk_wire_result last; /* the last answer; its strings point into in */
 };
 
 /* Writes the whole of r->out; 0 or a negative code. */
@@ -211,7 +212,6 @@ enum hk_remote_end hk_remote_call(struct hk_remote *r, const struct hk_plugin_ev
                                   int64_t timeout_ms, hookd_result *result, char *error, size_t cap)
 {
     struct hk_wire_event m;
-    static _Thread_local struct hk_wire_result res; /* large: not on the stack */
     struct hk_buf headers = {0};
     char end[64];
     put_event(&m, pe, timeout_ms);
@@ -223,6 +223,7 @@ enum hk_remote_end hk_remote_call(struct hk_remote *r, const struct hk_plugin_ev
     hk_buf_free(&headers);
     if (rc == 0)
         rc = send_all(r);
+    struct hk_wire_result *res = &r->last;
     int64_t n = rc ? rc : read_frame(r, hk_mono_ms() + timeout_ms);
     if (n == HK_ETIMEDOUT) {
         kill_worker(r);
@@ -230,15 +231,20 @@ enum hk_remote_end hk_remote_call(struct hk_remote *r, const struct hk_plugin_ev
                  (long long)timeout_ms);
         return HK_REMOTE_TIMED_OUT;
     }
-    if (n <= 0 || hk_wire_get_result(r->in.data, (size_t)n, &res) != 0) {
+    if (n <= 0 || hk_wire_get_result(r->in.data, (size_t)n, res) != 0) {
         describe_end(r, end, sizeof end);
         kill_worker(r);
         snprintf(error, cap, "the worker %s while it handled this event", end);
         return HK_REMOTE_CRASHED;
     }
-    *result = (hookd_result)res.result;
-    snprintf(error, cap, "%.*s", (int)res.error.n, res.error.p);
+    *result = (hookd_result)res->result;
+    snprintf(error, cap, "%.*s", (int)res->error.n, res->error.p);
     return HK_REMOTE_ANSWERED;
+}
+
+const struct hk_wire_result *hk_remote_last(const struct hk_remote *r)
+{
+    return &r->last;
 }
 
 pid_t hk_remote_pid(const struct hk_remote *r)

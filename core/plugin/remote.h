@@ -33,6 +33,9 @@ int hk_remote_start(const char *exe, const struct hk_wire_init *init, int64_t ti
 enum hk_remote_end hk_remote_call(struct hk_remote *r, const struct hk_plugin_event *pe,
                                   int64_t timeout_ms, hookd_result *result, char *error,
                                   size_t cap);
+/* The metrics the worker sent with its last answer (names borrowed until the next call):
+ * each counter's total and each gauge's value in that worker since it started. */
+const struct hk_wire_result *hk_remote_last(const struct hk_remote *r);
 /* The worker's process id (for logs and tests). */
 pid_t hk_remote_pid(const struct hk_remote *r);
 /* Ends the worker: closes its socket (it runs fini() and exits), waits grace_ms, then kills

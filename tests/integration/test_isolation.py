@@ -140,6 +140,9 @@ def test_a_reload_swaps_workers_and_leaves_none_behind(make_hookd, tmp_path):
     for i in range(4):
         assert post(d.port, event_body("a-%d" % i)).status == 200
     wait_for(lambda: len(seen(a)) == 4, 30, "the first events")
+    # The plugin's own counter, counted in two workers, reads as one instance's.
+    wait_for(lambda: metric(d, 'hookd_plugin_recorded_total{instance="rec"}') == 4, 30,
+             "the workers' counters in /metrics")
     before = workers_of(d.proc.pid)
     assert before
     # The instance is renamed: its lanes end, and with them its workers; the new one starts
