@@ -73,8 +73,10 @@ struct hk_instance_conf {
     bool isolated;           /* "isolation": "process": handle() runs in worker processes */
     uint64_t memory_max;     /* a worker's address space (RLIMIT_AS) in bytes; 0: no limit */
     uint32_t max_open_files; /* a worker's RLIMIT_NOFILE; 0: as inherited */
-    json_t *config;          /* borrowed from the document; the plugin's own object, may be NULL */
-    struct hk_jdoc *doc;     /* the document it came from, for later error messages */
+    bool drop;               /* "user" given: a worker runs as uid:gid */
+    uint32_t uid, gid;
+    json_t *config;      /* borrowed from the document; the plugin's own object, may be NULL */
+    struct hk_jdoc *doc; /* the document it came from, for later error messages */
 };
 
 struct hk_conf {

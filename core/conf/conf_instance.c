@@ -3,6 +3,8 @@
 
 #include "base/err.h"
 
+#include <grp.h>
+#include <pwd.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +19,39 @@
 #define MEMORY_MAX_MAX  (1LL << 46)
 
 static const char *const instance_keys[] = {
-    "plugin", "name",        "events",    "sources",    "concurrency",    "timeout_ms", "queue_max",
-    "retry",  "crash_limit", "isolation", "memory_max", "max_open_files", "config",     NULL};
+    "plugin",    "name",  "events",      "sources",   "concurrency", "timeout_ms",
+    "queue_max", "retry", "crash_limit", "isolation", "memory_max",  "max_open_files",
+    "user",      "group", "config",      NULL};
 static const char *const isolation_names[] = {"thread", "process", NULL};
 static const char *const retry_keys[] = {"initial_ms", "max_ms", "max_attempts", "max_age", NULL};
+
+/* "user" (and "group", else the user's own) for an isolated instance's workers. */
+static int parse_identity(const struct hk_jcur *root, struct hk_instance_conf *ic)
+{
+    const char *user = NULL, *group = NULL;
+    int rc = hk_jconf_string(root, "user", false, &user);
+    rc |= hk_jconf_string(root, "group", false, &group);
+    if (rc || (!user && !group))
+        return rc;
+    struct hk_jcur m = hk_jcur_member(root, user ? "user" : "group");
+    if (!user)
+        return hk_jcur_error(&m, "\"group\" needs \"user\": name the user the workers run as");
+    const struct passwd *pw = getpwnam(user);
+    if (!pw)
+        return hk_jcur_error(&m, "no user \"%s\" on this machine: create it or name another", user);
+    ic->uid = (uint32_t)pw->pw_uid;
+    ic->gid = (uint32_t)pw->pw_gid;
+    if (group) {
+        const struct group *gr = getgrnam(group);
+        struct hk_jcur g = hk_jcur_member(root, "group");
+        if (!gr)
+            return hk_jcur_error(&g, "no group \"%s\" on this machine: create it or name another",
+                                 group);
+        ic->gid = (uint32_t)gr->gr_gid;
+    }
+    ic->drop = true;
+    return 0;
+}
 
 bool hk_pattern_valid(const char *p)
 {
@@ -149,6 +180,7 @@ int hk_conf_instance_parse(struct hk_conf *c, struct hk_jdoc *doc, struct hk_ins
     rc |= hk_jconf_int(&root, "memory_max", MEMORY_MAX_MIN, MEMORY_MAX_MAX, &memory_max);
     rc |= hk_jconf_int(&root, "max_open_files", 16, 1048576, &open_files);
     ic->isolated = isolation == 1;
+    rc |= parse_identity(&root, ic);
     ic->memory_max = (uint64_t)memory_max;
     ic->max_open_files = (uint32_t)open_files;
     ic->concurrency = (uint32_t)conc;

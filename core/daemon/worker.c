@@ -14,6 +14,7 @@
 #include "store/delivery.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,14 @@ static int write_out(struct worker *w)
     return 0;
 }
 
+/* Drops to uid:gid for good (no supplementary groups) before any plugin code runs. */
+static int become(uint32_t uid, uint32_t gid)
+{
+    if (setgroups(0, NULL) != 0 || setgid((gid_t)gid) != 0 || setuid((uid_t)uid) != 0)
+        return -errno;
+    return 0;
+}
+
 /* Lowers a resource limit of this process before any plugin code runs; 0 keeps it. */
 static int limit(int resource, uint64_t value)
 {
@@ -93,7 +102,13 @@ static int start_instance(struct worker *w, const struct hk_wire_init *m, char *
                                       .name = w->name,
                                       .concurrency = 1,
                                       .config = w->config};
-    int rc = hk_runtime_dir_create();
+    int rc = m->drop ? become(m->uid, m->gid) : 0;
+    if (rc)
+        return hk_errmsg(err, cap, rc,
+                         "instance %s: cannot run as uid %u gid %u: %s: hookd must start as "
+                         "root to name a \"user\"",
+                         w->name, m->uid, m->gid, hk_strerror(rc));
+    rc = hk_runtime_dir_create(); /* after the drop: the plugin's copy is the user's */
     if (rc)
         return hk_errmsg(err, cap, rc, "cannot make the directory for plugin copies");
     if ((rc = limit(RLIMIT_NOFILE, m->open_files)) != 0 ||

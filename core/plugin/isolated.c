@@ -31,7 +31,10 @@ int hk_isolated_init_msg(const struct hk_instance_conf *ic, struct hk_wire_init 
                                .so_path = hk_wire_cstr(ic->so_path),
                                .config = hk_wire_cstr(*json_text),
                                .memory_max = ic->memory_max,
-                               .open_files = ic->max_open_files};
+                               .open_files = ic->max_open_files,
+                               .drop = ic->drop,
+                               .uid = ic->uid,
+                               .gid = ic->gid};
     return 0;
 }
 

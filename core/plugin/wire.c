@@ -81,6 +81,9 @@ int hk_wire_put_init(struct hk_buf *b, const struct hk_wire_init *m)
     put_str(&w, m->config);
     put_u(&w, m->memory_max, 8);
     put_u(&w, m->open_files, 4);
+    put_u(&w, m->drop, 1);
+    put_u(&w, m->uid, 4);
+    put_u(&w, m->gid, 4);
     return end(&w);
 }
 
@@ -205,6 +208,9 @@ int hk_wire_get_init(const uint8_t *p, size_t n, struct hk_wire_init *m)
     m->config = get_str(&r);
     m->memory_max = get_u(&r, 8);
     m->open_files = (uint32_t)get_u(&r, 4);
+    m->drop = (uint8_t)get_u(&r, 1);
+    m->uid = (uint32_t)get_u(&r, 4);
+    m->gid = (uint32_t)get_u(&r, 4);
     return close_frame(&r);
 }
 

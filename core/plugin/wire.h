@@ -33,6 +33,8 @@ struct hk_wire_init {
     struct hk_wire_str config;  /* the instance's "config" object as JSON text, or empty */
     uint64_t memory_max;        /* bytes of address space (RLIMIT_AS); 0: unlimited */
     uint32_t open_files;        /* RLIMIT_NOFILE; 0: as inherited */
+    uint8_t drop;               /* 1: become uid and gid before loading the plugin */
+    uint32_t uid, gid;
 };
 
 /* worker -> hookd: the plugin is loaded and initialised (ok), or why not. */

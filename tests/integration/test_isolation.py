@@ -3,6 +3,8 @@ binary, so a plugin that crashes or hangs ends its worker, never hookd. The pois
 dead letter after crash_limit worker crashes while every other event is delivered; a handler
 past timeout_ms is killed with its worker and retried; a plugin whose init() crashes is
 reported; a kill -9 of hookd leaves no worker behind."""
+import os
+import pwd
 import re
 import signal
 import subprocess
@@ -159,3 +161,33 @@ def test_a_reload_swaps_workers_and_leaves_none_behind(make_hookd, tmp_path):
     assert now  # rec2's
     assert d.stop() == 0  # a clean stop ends them too (fini() in each)
     assert not any(alive(w) for w in now)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can run workers as another user")
+def test_workers_run_as_the_named_user(make_hookd):
+    nobody = pwd.getpwnam("nobody")
+    d = make_hookd(quiet_config(), {
+        "10-g.json": {"plugin": fixture("getters"), "name": "g", "isolation": "process",
+                      "user": "nobody"},
+    })
+    assert post(d.port, event_body("e-1")).status == 200
+    wait_for(lambda: delivery(d, "e-1", "g")[0] == "done", 30, "the delivery")
+    workers = workers_of(d.proc.pid)
+    assert workers
+    for w in workers:
+        with open("/proc/%d/status" % w) as f:
+            ids = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        assert ids["Uid"].split()[:2] == [str(nobody.pw_uid)] * 2
+        assert ids["Gid"].split()[:2] == [str(nobody.pw_gid)] * 2
+        assert ids["Groups"].strip() == ""
+    assert d.stop() == 0
+
+
+def test_an_unknown_user_is_a_configuration_error(make_hookd):
+    d = make_hookd(quiet_config(), {
+        "10-g.json": {"plugin": fixture("getters"), "name": "g", "isolation": "process",
+                      "user": "no-such-user-here"},
+    }, start=False)
+    code, text = d.check()
+    assert code == 1
+    assert 'no user "no-such-user-here" on this machine: create it or name another' in text

@@ -70,7 +70,8 @@ class Worker:
         return buf
 
     def init(self, name, so, config):
-        self.sock.sendall(frame(INIT, s(name) + s(so) + s(config) + struct.pack("<QI", 0, 0)))
+        self.sock.sendall(frame(INIT, s(name) + s(so) + s(config) +
+                                 struct.pack("<QIBII", 0, 0, 0, 0, 0)))
         kind, r = self.read_frame()
         assert kind == HELLO
         ok, flags = r.u("B"), r.u("I")
