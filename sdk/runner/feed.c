@@ -2,6 +2,9 @@
 #include "plugin_run.h"
 
 #include "base/err.h"
+#include "base/errmsg.h"
+#include "plugin/isolated.h"
+#include "plugin/remote.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -15,9 +18,17 @@ static int64_t now_ms(clockid_t clock)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static const char *result_name(hookd_result r)
+#define CRASHED  3     /* beside hookd_result: an isolated instance's worker died */
+#define START_MS 30000 /* a worker's init() and HELLO, at the most */
+#define STOP_MS  5000
+
+static struct hk_remote *worker; /* an isolated instance's, started when first needed */
+
+static const char *result_name(int r)
 {
     switch (r) {
+    case CRASHED:
+        return "CRASHED";
     case HOOKD_OK:
         return "OK";
     case HOOKD_RETRY:
@@ -48,21 +59,54 @@ static bool envelope(const struct pr_opts *o, json_t *root, hookd_event *ev, siz
     return true;
 }
 
-static hookd_result deliver(const struct pr_opts *o, struct hk_instance *inst,
-                            struct hk_plugin_event *pe)
+/* One call in the instance's worker process, started when there is none. */
+static int call_worker(struct hk_instance *inst, struct hk_plugin_event *pe)
 {
+    static struct hk_wire_hello hello;
+    char err[HK_ERRMSG_MAX], *json = NULL;
+    struct hk_wire_init init;
     hookd_result r = HOOKD_RETRY;
+    int rc = worker ? 0 : hk_isolated_init_msg(inst->conf, &init, &json);
+    if (rc == 0 && !worker)
+        rc = hk_remote_start(hk_isolated_exe(), &init, START_MS, &worker, &hello, err, sizeof err);
+    free(json);
+    if (rc) {
+        fprintf(stderr, "hookd-plugin-run: the worker did not start: %s\n", err);
+        return CRASHED;
+    }
+    enum hk_remote_end end =
+        hk_remote_call(worker, pe, inst->conf->timeout_ms, &r, err, sizeof err);
+    if (end == HK_REMOTE_ANSWERED)
+        return r;
+    fprintf(stderr, "hookd-plugin-run: event %s: %s\n", pe->ev.id, err);
+    hk_remote_stop(worker, 0);
+    worker = NULL;
+    return end == HK_REMOTE_CRASHED ? CRASHED : HOOKD_RETRY;
+}
+
+static int deliver(const struct pr_opts *o, struct hk_instance *inst, struct hk_plugin_event *pe)
+{
+    int r = HOOKD_RETRY;
     for (uint32_t attempt = 1; attempt <= o->attempts && r == HOOKD_RETRY; attempt++) {
         pe->ev.attempt = attempt;
         pe->ev.deadline_ms = now_ms(CLOCK_MONOTONIC) + inst->conf->timeout_ms;
-        r = hk_instance_handle(inst, pe, NULL, 0);
+        r = inst->conf->isolated ? call_worker(inst, pe)
+                                 : (int)hk_instance_handle(inst, pe, NULL, 0);
     }
     return r;
 }
 
-static void count(struct pr_counts *c, hookd_result r)
+void pr_feed_end(void)
 {
-    if (r == HOOKD_OK)
+    hk_remote_stop(worker, STOP_MS);
+    worker = NULL;
+}
+
+static void count(struct pr_counts *c, int r)
+{
+    if (r == CRASHED)
+        c->crashed++;
+    else if (r == HOOKD_OK)
         c->ok++;
     else if (r == HOOKD_RETRY)
         c->retry++;
@@ -95,7 +139,7 @@ static void feed_line(const struct pr_opts *o, struct hk_instance *inst, char *l
         fprintf(out, "%s %s SKIPPED\n", pe.ev.id, pe.ev.type); /* hookd would not deliver it */
         fflush(out);
     } else {
-        hookd_result r = deliver(o, inst, &pe);
+        int r = deliver(o, inst, &pe);
         fprintf(out, "%s %s %s\n", pe.ev.id, pe.ev.type, result_name(r));
         fflush(out);
         count(c, r);

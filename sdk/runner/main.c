@@ -6,11 +6,14 @@
 #include "base/log.h"
 #include "conf/conf_instance.h"
 #include "daemon/runtime_dir.h"
+#include "daemon/worker.h"
+#include "plugin/isolated.h"
 
 #include <getopt.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ATTEMPTS_MAX 100
 
@@ -19,6 +22,7 @@ static const char usage_text[] =
     "                        [--source NAME] [--header 'Name: value']... [--headers FILE]\n"
     "                        [--attempts N] [--id-field KEY] [--type-field KEY]\n"
     "                        [--created-field KEY] [--plugin-dir DIR] [--log-level LEVEL]\n"
+    "                        [--isolation thread|process]\n"
     "\n"
     "Loads the plugin as hookd does (same checks, same host services) and creates one\n"
     "instance from INSTANCE.json, a plugins.d file (its \"plugin\" may be left out when\n"
@@ -38,8 +42,13 @@ static const char usage_text[] =
     "not subscribe to (by its type and \"events\", or its \"sources\"): hookd would never\n"
     "hand it over. The plugin's log goes to standard error.\n"
     "\n"
-    "Exit status: 0 when no event ended PERMANENT, 1 when one did, 2 when the plugin could\n"
-    "not be loaded or started, or an input line was not an event.\n";
+    "--isolation process runs the plugin in a worker process, as hookd does for an instance\n"
+    "with \"isolation\": \"process\" (thread: in this process; default: as INSTANCE.json\n"
+    "says). An event inside which the worker dies prints CRASHED; the next event gets a new\n"
+    "worker.\n"
+    "\n"
+    "Exit status: 0 when no event ended PERMANENT or CRASHED, 1 when one did, 2 when the\n"
+    "plugin could not be loaded or started, or an input line was not an event.\n";
 
 static int add_header(struct pr_opts *o, const char *text)
 {
@@ -114,6 +123,14 @@ static int set_log_level(const char *s)
     return 0;
 }
 
+static int set_isolation(struct pr_opts *o, const char *s)
+{
+    o->isolation = strcmp(s, "thread") == 0 ? 0 : strcmp(s, "process") == 0 ? 1 : -2;
+    if (o->isolation == -2)
+        fprintf(stderr, "hookd-plugin-run: --isolation %s: use thread or process\n", s);
+    return o->isolation == -2 ? HK_EINVAL : 0;
+}
+
 static int option(struct pr_opts *o, int opt, const char *arg)
 {
     switch (opt) {
@@ -149,6 +166,8 @@ static int option(struct pr_opts *o, int opt, const char *arg)
     case 'P':
         o->plugin_dir = arg;
         return 0;
+    case 'I':
+        return set_isolation(o, arg);
     }
     return HK_EINVAL;
 }
@@ -167,6 +186,7 @@ static int parse_args(int argc, char **argv, struct pr_opts *o)
                                              {"created-field", required_argument, NULL, 'C'},
                                              {"log-level", required_argument, NULL, 'l'},
                                              {"plugin-dir", required_argument, NULL, 'P'},
+                                             {"isolation", required_argument, NULL, 'I'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     *o = (struct pr_opts){.source = "flagright",
@@ -174,7 +194,8 @@ static int parse_args(int argc, char **argv, struct pr_opts *o)
                           .type_field = "type",
                           .created_field = "createdTimestamp",
                           .plugin_dir = HOOKD_DEFAULT_PLUGIN_DIR,
-                          .attempts = 1};
+                          .attempts = 1,
+                          .isolation = -1};
     int opt;
     while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (opt == 'h') {
@@ -276,6 +297,8 @@ static int load_instance(const struct pr_opts *o, struct pr_run *r)
         rc = hk_conf_instance_parse(&r->conf, &r->doc, &r->ic);
     if (rc == 0)
         rc = override_plugin(o, r);
+    if (rc == 0 && o->isolation >= 0)
+        r->ic.isolated = o->isolation == 1;
     for (size_t i = 0; i < r->diags.n && i < r->diags.cap; i++)
         fprintf(stderr, "%s\n", r->diags.lines[i] ? r->diags.lines[i] : "(out of memory)");
     if (rc == 0 && (rc = hk_instance_create(&r->ic, &r->inst, err, sizeof err)) != 0)
@@ -287,6 +310,7 @@ static int load_instance(const struct pr_opts *o, struct pr_run *r)
 
 static void run_free(struct pr_run *r)
 {
+    pr_feed_end();
     hk_instance_destroy(r->inst);
     hk_conf_instance_clear(&r->ic);
     hk_jdoc_free(&r->doc);
@@ -311,7 +335,16 @@ static int feed(const struct pr_opts *o, struct pr_run *r)
         fprintf(stderr, "hookd-plugin-run: %s: %s\n", o->events, hk_strerror(rc));
     if (rc || c.bad_lines)
         return PR_EXIT_ERROR;
-    return c.permanent ? PR_EXIT_PERMANENT : PR_EXIT_OK;
+    return c.permanent || c.crashed ? PR_EXIT_PERMANENT : PR_EXIT_OK;
+}
+
+/* An isolated instance runs in workers started from this very binary. */
+static void set_worker_exe(void)
+{
+    static char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    hk_isolated_set_exe(exe);
 }
 
 int main(int argc, char **argv)
@@ -319,6 +352,9 @@ int main(int argc, char **argv)
     struct pr_opts o;
     struct pr_run r = {0};
     int status = PR_EXIT_ERROR;
+    if (argc == 2 && strcmp(argv[1], "worker") == 0) /* started by this tool itself */
+        return hk_worker_main(HK_WORKER_FD);
+    set_worker_exe();
     if (parse_args(argc, argv, &o) != 0)
         goto out_headers;
     if (hk_runtime_dir_create() != 0 || load_instance(&o, &r) != 0)

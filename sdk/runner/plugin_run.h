@@ -24,19 +24,23 @@ struct pr_opts {
     const char *plugin_dir; /* --plugin-dir: where a bare "plugin" name is looked up */
     const char *id_field, *type_field, *created_field; /* top-level members of each event */
     unsigned attempts; /* deliveries of an event that keeps returning RETRY */
+    int isolation;     /* --isolation: -1 as the instance file says, 0 thread, 1 process */
     struct hk_header headers[PR_HEADERS_MAX]; /* --header / --headers; strings owned */
     size_t nheaders;
 };
 
 /* What happened to the events of one run. */
 struct pr_counts {
-    size_t ok, retry, permanent, bad_lines;
+    size_t ok, retry, permanent, crashed, bad_lines;
 };
 
 /* Delivers every event of in that inst subscribes to and prints one line per event to out:
- * "ID TYPE RESULT" (OK, RETRY, PERMANENT or SKIPPED). Bad lines are reported on stderr (named
- * after o->events) and counted. 0, or a negative code if in cannot be read. */
+ * "ID TYPE RESULT" (OK, RETRY, PERMANENT, SKIPPED, or CRASHED when an isolated instance's
+ * worker died inside handle(): the next event gets a new worker). Bad lines are reported on stderr
+ * (named after o->events) and counted. 0, or a negative code if in cannot be read. */
 int pr_feed(const struct pr_opts *o, struct hk_instance *inst, FILE *in, FILE *out,
             struct pr_counts *counts);
+/* Ends an isolated instance's worker, if one runs (its fini()). */
+void pr_feed_end(void);
 
 #endif

@@ -113,3 +113,19 @@ def test_usage():
     assert rc == 2 and "usage: hookd-plugin-run" in err
     rc, out, _ = run("--help")
     assert rc == 0 and "Exit status: 0 when no event ended PERMANENT" in out
+
+
+def test_isolation_shows_a_crash_contained(tmp_path):
+    """--isolation process: the plugin runs in a worker; an event that crashes it prints
+    CRASHED, and the next event gets a new worker."""
+    events = "\n".join(json.dumps({"id": i, "type": t}) for i, t in
+                       [("a-1", "CASE_CLOSED"), ("p-1", "POISON"), ("a-2", "CASE_CLOSED")])
+    rc, out, err = run("--plugin", fixture("poison"), "--events", "-", "--isolation", "process",
+                       stdin=events + "\n")
+    assert rc == 1
+    assert out.splitlines() == ["a-1 CASE_CLOSED OK", "p-1 POISON CRASHED", "a-2 CASE_CLOSED OK"]
+    assert "the worker was killed by signal 11 while it handled this event" in err
+    assert 'msg="hookd crashed" signal=SIGSEGV culprit=plugin instance="poison"' in err
+    rc, _, err = run("--plugin", fixture("poison"), "--events", "-", "--isolation", "bogus",
+                     stdin=events)
+    assert rc == 2 and "--isolation bogus: use thread or process" in err
