@@ -127,6 +127,15 @@ static void crashed_cb(int sig)
         put_uint(&l, (uint64_t)delivery, 1);
         put(&l, " fix=\"the plugin crashed while handling this event; after crash_limit such "
                 "ends the delivery becomes a dead letter: fix the plugin, then hookd dlq replay\"");
+    } else if ((inst = hk_instance_initialising()) != NULL) {
+        put(&l, " culprit=plugin phase=init instance=");
+        put_value(&l, inst->conf->name);
+        put(&l, " plugin=");
+        put_value(&l, inst->lib->path);
+        put(&l, " last_error=");
+        put_value(&l, inst->init_error);
+        put(&l, " fix=\"the plugin crashed in init(): check its settings and what it last "
+                "logged\"");
     } else {
         put(&l, " culprit=\"hookd core\" fix=\"no plugin call was on the faulting thread: "
                 "report it with the core dump and this log\"");

@@ -151,12 +151,22 @@ static int init_failed(const struct hk_instance *inst, int rc, char *err, size_t
                      file, name, rc, why);
 }
 
+/* The instance whose init() runs on this thread, or NULL: for the crash line. */
+static _Thread_local const struct hk_instance *initialising;
+
+const struct hk_instance *hk_instance_initialising(void)
+{
+    return initialising;
+}
+
 static int run_init(struct hk_instance *inst, char *err, size_t cap)
 {
     const hookd_plugin *d = inst->lib->desc;
     if (d->init) {
         set_in_init(inst, true);
+        initialising = inst;
         int rc = d->init(&inst->ctx, hk_host_api(), &inst->state);
+        initialising = NULL;
         set_in_init(inst, false);
         if (rc)
             return init_failed(inst, rc, err, cap);

@@ -82,6 +82,9 @@ hookd_result hk_instance_handle(struct hk_instance *inst, const struct hk_plugin
  * event's id and the delivery's row id, or NULL when no plugin call is on it.
  * Async-signal-safe (reads a thread-local): for the crash line. */
 const struct hk_instance *hk_instance_current(const char **event_id, int64_t *delivery);
+/* The instance whose init() runs on this thread, or NULL; its init_error holds the last
+ * error the plugin logged. Async-signal-safe: for the crash line. */
+const struct hk_instance *hk_instance_initialising(void);
 /* How many times a plugin asked event_header() about an event that was not the one its
  * handle() call on that thread was given (process-wide, for /metrics). Any thread. */
 uint64_t hk_instance_misuses(void);

@@ -101,6 +101,15 @@ def test_init_crash_is_reported_and_nothing_is_left_behind(make_hookd, tmp_path)
     assert code == 1
     assert ('plugins.d/10-bad.json: the worker of instance "bad" did not start: the worker was '
             'killed by signal 11 before it answered') in text
+    # A plugin that logs why and then aborts in init(): its message comes with the report.
+    d.write_config(plugins={"10-bad.json": {"plugin": fixture("crash_init"), "name": "bad",
+                                            "isolation": "process",
+                                            "config": {"message": "cannot reach the CRM"}}})
+    code, text = d.check()
+    assert code == 1
+    assert ('msg="hookd crashed" signal=SIGABRT culprit=plugin phase=init instance="bad" '
+            'plugin="%s" last_error="cannot reach the CRM"' % fixture("crash_init")) in text
+    assert "killed by signal 6 before it answered" in text
     # A kill -9 of hookd: its workers see their socket close and end by themselves.
     out = tmp_path / "rec.txt"
     d.write_config(plugins={"10-rec.json": {"plugin": fixture("recorder"), "name": "rec",
