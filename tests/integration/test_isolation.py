@@ -200,3 +200,26 @@ def test_an_unknown_user_is_a_configuration_error(make_hookd):
     code, text = d.check()
     assert code == 1
     assert 'no user "no-such-user-here" on this machine: create it or name another' in text
+
+
+def test_kill_9_with_isolated_instances_loses_nothing_answered(make_hookd, tmp_path):
+    """Signed load into an isolated instance, kill -9 of hookd in the middle, a restart:
+    every event answered 2xx is delivered (at least once) and no worker is left."""
+    out = tmp_path / "rec.txt"
+    d = make_hookd(quiet_config(), {
+        "10-rec.json": {"plugin": fixture("recorder"), "name": "rec", "isolation": "process",
+                        "concurrency": 2, "config": {"path": str(out)}},
+    })
+    answered = []
+    for i in range(200):
+        if post(d.port, event_body("k-%d" % i)).status == 200:
+            answered.append("k-%d" % i)
+        if i == 150:
+            workers = workers_of(d.proc.pid)
+            d.kill9()  # deliveries still queued and running in workers
+            break
+    wait_for(lambda: not any(alive(w) for w in workers), 30, "the workers to end")
+    d.start()
+    wait_for(lambda: set(answered) <= seen(out), 60, "every answered event")
+    assert len(answered) == 151
+    assert d.stop() == 0
