@@ -8,10 +8,8 @@
 #include <hookd/plugin.h>
 
 #include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 static void usage(FILE *f)
 {
@@ -19,15 +17,6 @@ static void usage(FILE *f)
                "       hookd -t -c DIR     check the configuration and plugins, then exit\n"
                "       hookd --version     print the version\n"
                "       hookd dlq|reload|status ...   operator commands (hookd dlq --help)\n");
-}
-
-/* Instances with "isolation": "process" run in workers started from this very binary. */
-static void set_worker_exe(void)
-{
-    static char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
-    hk_isolated_set_exe(exe);
 }
 
 int main(int argc, char **argv)
@@ -67,6 +56,6 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    set_worker_exe();
+    hk_isolated_use_self();
     return check ? hk_server_check(dir) : hk_server_run(dir);
 }

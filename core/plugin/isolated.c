@@ -6,14 +6,24 @@
 #include "plugin/remote.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *worker_exe;
 
 void hk_isolated_set_exe(const char *exe)
 {
     worker_exe = exe;
+}
+
+void hk_isolated_use_self(void)
+{
+    static char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = 0;
+    worker_exe = self;
 }
 
 const char *hk_isolated_exe(void)

@@ -17,6 +17,9 @@
 /* The executable started as `EXE worker` (hookd's own). Set once at start, before any
  * isolated instance is built; not thread-safe. */
 void hk_isolated_set_exe(const char *exe);
+/* The same with this very executable (/proc/self/exe): hookd, or a tool that serves as its
+ * own worker. */
+void hk_isolated_use_self(void);
 const char *hk_isolated_exe(void);
 /* The INIT message for a worker of ic: json_text is ic's "config" as JSON text (the caller
  * frees it with free()). 0 or HK_ENOMEM. */

@@ -13,7 +13,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define ATTEMPTS_MAX 100
 
@@ -338,15 +337,6 @@ static int feed(const struct pr_opts *o, struct pr_run *r)
     return c.permanent || c.crashed ? PR_EXIT_PERMANENT : PR_EXIT_OK;
 }
 
-/* An isolated instance runs in workers started from this very binary. */
-static void set_worker_exe(void)
-{
-    static char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
-    hk_isolated_set_exe(exe);
-}
-
 int main(int argc, char **argv)
 {
     struct pr_opts o;
@@ -354,7 +344,7 @@ int main(int argc, char **argv)
     int status = PR_EXIT_ERROR;
     if (argc == 2 && strcmp(argv[1], "worker") == 0) /* started by this tool itself */
         return hk_worker_main(HK_WORKER_FD);
-    set_worker_exe();
+    hk_isolated_use_self();
     if (parse_args(argc, argv, &o) != 0)
         goto out_headers;
     if (hk_runtime_dir_create() != 0 || load_instance(&o, &r) != 0)
