@@ -266,6 +266,10 @@ static int show_result(const struct reply *r, bool json, bool list)
 static int dlq(int argc, char **argv, struct opts *o)
 {
     const char *what = argc > 2 ? argv[2] : "";
+    if (strcmp(what, "--help") == 0 || strcmp(what, "-h") == 0 || strcmp(what, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
     const struct {
         const char *name, *method, *path;
     } actions[] = {{"list", "GET", "/dlq"},
@@ -299,29 +303,36 @@ static int dlq(int argc, char **argv, struct opts *o)
     return EXIT_USAGE;
 }
 
-static int simple(int argc, char **argv, struct opts *o, const char *method, const char *path)
+/* One request to the admin API, its answer printed as JSON. */
+static int request(struct opts *o, const char *method, const char *path)
 {
-    int rc = parse_opts(argc - 1, argv + 1, o);
-    if (rc)
-        return rc < 0 ? 0 : rc;
     struct reply r = {0};
-    rc = call(o->admin, method, path, &r);
+    int rc = call(o->admin, method, path, &r);
     if (rc == 0)
         rc = show_result(&r, true, false);
     free(r.body);
     return rc;
 }
 
+static int simple(int argc, char **argv, struct opts *o, const char *method, const char *path)
+{
+    int rc = parse_opts(argc - 1, argv + 1, o);
+    if (rc) /* --help was answered (-1), or the usage was wrong */
+        return rc < 0 ? 0 : rc;
+    return request(o, method, path);
+}
+
 /* Readiness, then the last reload. */
 static int status(int argc, char **argv, struct opts *o)
 {
-    int rc = simple(argc, argv, o, "GET", "/readyz");
-    struct reply r = {0};
-    if (rc == EXIT_UNREACHABLE || call(o->admin, "GET", "/reload", &r) != 0)
-        return rc ? rc : EXIT_UNREACHABLE;
-    show_result(&r, true, false);
-    free(r.body);
-    return rc;
+    int rc = parse_opts(argc - 1, argv + 1, o);
+    if (rc)
+        return rc < 0 ? 0 : rc;
+    rc = request(o, "GET", "/readyz");
+    if (rc == EXIT_UNREACHABLE)
+        return rc;
+    int reload = request(o, "GET", "/reload");
+    return rc ? rc : reload;
 }
 
 int hk_cli_main(int argc, char **argv)

@@ -75,3 +75,20 @@ def test_inline_secret_warned(tmp_path, make_hookd):
     assert "secrets are written inline" in d.log()
     assert "inline-secret-value" not in d.log()
     json.dumps(conf)
+
+
+OPERATOR_COMMANDS = [["status"], ["reload"], ["dlq"], ["dlq", "list"], ["dlq", "show"],
+                     ["dlq", "replay"], ["dlq", "purge"]]
+
+
+def test_every_operator_command_answers_help_and_bad_flags():
+    """--help and -h print the usage on standard output and exit 0; an unknown flag prints it
+    on standard error and exits 2; nothing reaches the admin API, nothing crashes."""
+    for cmd in OPERATOR_COMMANDS:
+        for flag in ("--help", "-h"):
+            p = subprocess.run([HOOKD, *cmd, flag], capture_output=True, text=True, timeout=30)
+            assert (p.returncode, p.stderr) == (0, ""), (cmd, flag, p.returncode, p.stderr)
+            assert p.stdout.startswith("usage: hookd dlq list"), (cmd, flag)
+        p = subprocess.run([HOOKD, *cmd, "--bogus"], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 2, (cmd, p.returncode, p.stderr)
+        assert "usage: hookd" in p.stderr and p.stdout == "", cmd
