@@ -13,7 +13,7 @@ umask 077
 mkdir -p conf/secrets conf/var
 if [[ ! -s conf/secrets/flagright ]]; then
   # A random secret for trying hookd out; put the real one from Flagright's console here.
-  head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >conf/secrets/flagright
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >conf/secrets/flagright)
   echo "start: created conf/secrets/flagright (a random demo secret)"
 fi
 if [[ -x scripts/gen-cert.sh ]]; then

@@ -47,6 +47,11 @@ static int from_file(struct hk_secret *s, const struct hk_jcur *el, const char *
     if (!f)
         return hk_jcur_error(el, "cannot read secret file %s: %s: create it or fix the path", path,
                              strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0) {
+        s->mode = (unsigned)(st.st_mode & 07777);
+        s->readable_by_others = (st.st_mode & S_IROTH) != 0;
+    }
     size_t n = fread(buf, 1, sizeof buf, f);
     fclose(f);
     int rc = 0;

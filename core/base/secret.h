@@ -18,6 +18,8 @@ struct hk_secret {
     size_t len;
     char label[HK_SECRET_LABEL_MAX];
     bool is_inline;
+    bool readable_by_others; /* a file whose mode lets every user read it */
+    unsigned mode;           /* that file's permission bits */
 };
 
 /* Reads the array at verify.secrets: each element is {"env": NAME}, {"file": PATH} (relative

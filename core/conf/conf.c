@@ -181,8 +181,15 @@ static int parse_sources(struct hk_conf *c, const struct hk_jcur *root, struct h
                                    "source its own path",
                                    s->path, c->sources[j].name, s->name);
         }
-        for (size_t k = 0; k < s->verifier->nsecrets; k++)
-            c->inline_secrets += s->verifier->secrets[k].is_inline;
+        for (size_t k = 0; k < s->verifier->nsecrets; k++) {
+            const struct hk_secret *sec = &s->verifier->secrets[k];
+            c->inline_secrets += sec->is_inline;
+            if (sec->readable_by_others)
+                hk_diags_addf(&c->warnings,
+                              "source \"%s\": secret %s is readable by every user (mode %04o): "
+                              "chmod 600 it, owned by the user hookd runs as",
+                              s->name, sec->label, sec->mode);
+        }
     }
     return rc;
 }

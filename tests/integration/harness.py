@@ -118,6 +118,7 @@ class Hookd:
         self.dir.mkdir(exist_ok=True)
         (self.dir / "secrets").mkdir(exist_ok=True)
         (self.dir / "secrets" / "old").write_text(OLD_SECRET + "\n")
+        (self.dir / "secrets" / "old").chmod(0o600)  # as a secret file should be
         (self.dir / "plugins.d").mkdir(exist_ok=True)
         self.config = config if config is not None else base_config()
         self.plugins = plugins or {}

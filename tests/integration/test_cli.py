@@ -92,3 +92,15 @@ def test_every_operator_command_answers_help_and_bad_flags():
         p = subprocess.run([HOOKD, *cmd, "--bogus"], capture_output=True, text=True, timeout=30)
         assert p.returncode == 2, (cmd, p.returncode, p.stderr)
         assert "usage: hookd" in p.stderr and p.stdout == "", cmd
+
+
+def test_a_secret_file_everyone_can_read_is_warned_about(tmp_path):
+    d = Hookd(tmp_path)
+    rc, out = d.check()
+    assert rc == 0 and "readable by every user" not in out  # 0600: nothing to say
+    (d.dir / "secrets" / "old").chmod(0o644)
+    rc, out = d.check()
+    assert rc == 0, out
+    assert ('hookd: warning: source "flagright": secret file secrets/old is readable by every '
+            'user (mode 0644): chmod 600 it, owned by the user hookd runs as') in out
+    assert "00000000-0000" not in out  # never the secret itself
