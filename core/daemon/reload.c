@@ -288,6 +288,28 @@ static void drop_waiters(struct hk_server *s)
     }
 }
 
+/* The check's own info and debug log lines ("plugin loaded ...") say nothing about what
+ * failed: only its problems, and log lines of warnings and errors, make the message. */
+static void drop_chatter(char *text)
+{
+    char *out = text;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        bool chatter = strncmp(line, "ts=", 3) == 0 && (memmem(line, len, " level=info ", 12) ||
+                                                        memmem(line, len, " level=debug ", 13));
+        chatter |=
+            strncmp(line, "{\"ts\"", 5) == 0 && (memmem(line, len, "\"level\":\"info\"", 14) ||
+                                                 memmem(line, len, "\"level\":\"debug\"", 15));
+        if (!chatter) {
+            memmove(out, line, len);
+            out += len;
+        }
+        line += len;
+    }
+    *out = 0;
+}
+
 static void probe_closed_cb(uv_handle_t *h)
 {
     struct hk_probe *p = h->data;
@@ -309,6 +331,7 @@ static void probe_closed_cb(uv_handle_t *h)
     }
     char msg[2048];
     hk_buf_append(&p->text, "", 1);
+    drop_chatter((char *)p->text.data);
     if (p->term_signal)
         snprintf(msg, sizeof msg,
                  "checking the configuration crashed (signal %d): a plugin most "
