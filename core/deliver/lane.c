@@ -56,6 +56,7 @@ static void run(struct hk_lane *l, struct hk_worker_slot *w, struct hk_instance 
         .headers = e->headers,
         .nheaders = e->nheaders,
         .delivery = d->rowid,
+        .headers_text = e->headers_text,
     };
     hookd_result r;
     if (inst->conf->isolated) {

@@ -69,6 +69,9 @@ struct hk_plugin_event {
     const struct hk_header *headers;
     size_t nheaders;
     int64_t delivery; /* the store's row id of the delivery, for the crash line; 0 if none */
+    /* The same headers as "name: value\n" lines (borrowed like headers; NULL: none): what a
+     * worker process is sent for an isolated instance. */
+    const char *headers_text;
 };
 
 /* Calls inst's handle() on this thread with &pe->ev; pe is borrowed for the call. While it

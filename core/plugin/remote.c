@@ -180,20 +180,6 @@ int hk_remote_start(const char *exe, const struct hk_wire_init *init, int64_t ti
     return 0;
 }
 
-/* The event's headers as "name: value\n" lines, the form the worker reads back. */
-static int header_lines(const struct hk_plugin_event *pe, struct hk_buf *b)
-{
-    int rc = hk_buf_reserve(b, 1);
-    for (size_t i = 0; i < pe->nheaders && rc == 0; i++) {
-        const struct hk_header *h = &pe->headers[i];
-        rc = hk_buf_append(b, h->name, h->name_len) || hk_buf_append(b, ": ", 2) ||
-                     hk_buf_append(b, h->value, h->value_len) || hk_buf_append(b, "\n", 1)
-                 ? HK_ENOMEM
-                 : 0;
-    }
-    return rc;
-}
-
 static void put_event(struct hk_wire_event *m, const struct hk_plugin_event *pe, int64_t timeout)
 {
     const hookd_event *ev = &pe->ev;
@@ -205,6 +191,7 @@ static void put_event(struct hk_wire_event *m, const struct hk_plugin_event *pe,
                                 .id = hk_wire_cstr(ev->id),
                                 .type = hk_wire_cstr(ev->type),
                                 .source = hk_wire_cstr(ev->source),
+                                .headers = hk_wire_cstr(pe->headers_text),
                                 .body = {(const char *)ev->body, (uint32_t)ev->body_len}};
 }
 
@@ -212,15 +199,10 @@ enum hk_remote_end hk_remote_call(struct hk_remote *r, const struct hk_plugin_ev
                                   int64_t timeout_ms, hookd_result *result, char *error, size_t cap)
 {
     struct hk_wire_event m;
-    struct hk_buf headers = {0};
     char end[64];
     put_event(&m, pe, timeout_ms);
     hk_buf_consume(&r->in, r->in.len); /* the HELLO, or the last RESULT, is read */
-    int rc = r->dead ? HK_EPLUGIN : header_lines(pe, &headers);
-    m.headers = (struct hk_wire_str){(const char *)headers.data, (uint32_t)headers.len};
-    if (rc == 0)
-        rc = hk_wire_put_event(&r->out, &m);
-    hk_buf_free(&headers);
+    int rc = r->dead ? HK_EPLUGIN : hk_wire_put_event(&r->out, &m);
     if (rc == 0)
         rc = send_all(r);
     struct hk_wire_result *res = &r->last;

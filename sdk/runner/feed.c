@@ -128,6 +128,7 @@ static void feed_line(const struct pr_opts *o, struct hk_instance *inst, char *l
                .body_len = len},
         .headers = o->headers,
         .nheaders = o->nheaders,
+        .headers_text = (const char *)o->headers_text.data,
     };
     if (!json_is_object(root)) {
         fprintf(stderr, "%s:%zu: not a JSON object (%s): write one event per line\n", o->events,

@@ -72,7 +72,7 @@ static int add_header(struct pr_opts *o, const char *text)
     h->name_len = (size_t)(colon - text);
     h->value_len = vlen;
     o->nheaders++;
-    return 0;
+    return hk_buf_printf(&o->headers_text, "%s: %s\n", h->name, h->value);
 }
 
 static int read_headers(struct pr_opts *o, const char *path)
@@ -96,6 +96,7 @@ static void free_headers(struct pr_opts *o)
         free((char *)o->headers[i].name);
         free((char *)o->headers[i].value);
     }
+    hk_buf_free(&o->headers_text);
 }
 
 static int set_attempts(struct pr_opts *o, const char *s)

@@ -6,6 +6,7 @@
 #ifndef PR_PLUGIN_RUN_H
 #define PR_PLUGIN_RUN_H
 
+#include "base/buf.h"
 #include "base/header.h"
 #include "plugin/instance.h"
 
@@ -26,6 +27,7 @@ struct pr_opts {
     unsigned attempts; /* deliveries of an event that keeps returning RETRY */
     int isolation;     /* --isolation: -1 as the instance file says, 0 thread, 1 process */
     struct hk_header headers[PR_HEADERS_MAX]; /* --header / --headers; strings owned */
+    struct hk_buf headers_text; /* the same as "name: value\n" lines, NUL-terminated */
     size_t nheaders;
 };
 

@@ -42,7 +42,8 @@ static enum hk_remote_end call(struct hk_remote *r, const char *id, const char *
                                         .body_len = 2},
                                  .headers = headers,
                                  .nheaders = 1,
-                                 .delivery = 99};
+                                 .delivery = 99,
+                                 .headers_text = "x-trace: t-1\n"};
     return hk_remote_call(r, &pe, timeout_ms, res, error, 512);
 }
 
