@@ -1,6 +1,7 @@
 /* feed.c -- hookd-plugin-run: turning JSON lines into deliveries. */
 #include "plugin_run.h"
 
+#include "base/clock.h"
 #include "base/err.h"
 #include "base/errmsg.h"
 #include "plugin/isolated.h"
@@ -9,14 +10,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-static int64_t now_ms(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 #define CRASHED  3     /* beside hookd_result: an isolated instance's worker died */
 #define START_MS 30000 /* a worker's init() and HELLO, at the most */
@@ -89,7 +82,7 @@ static int deliver(const struct pr_opts *o, struct hk_instance *inst, struct hk_
     int r = HOOKD_RETRY;
     for (uint32_t attempt = 1; attempt <= o->attempts && r == HOOKD_RETRY; attempt++) {
         pe->ev.attempt = attempt;
-        pe->ev.deadline_ms = now_ms(CLOCK_MONOTONIC) + inst->conf->timeout_ms;
+        pe->ev.deadline_ms = hk_mono_ms() + inst->conf->timeout_ms;
         r = inst->conf->isolated ? call_worker(inst, pe)
                                  : (int)hk_instance_handle(inst, pe, NULL, 0);
     }
@@ -123,7 +116,7 @@ static void feed_line(const struct pr_opts *o, struct hk_instance *inst, char *l
     struct hk_plugin_event pe = {
         .ev = {.struct_size = sizeof(hookd_event),
                .source = o->source,
-               .received_ms = now_ms(CLOCK_REALTIME),
+               .received_ms = hk_wall_ms(),
                .body = (const uint8_t *)line,
                .body_len = len},
         .headers = o->headers,
