@@ -34,6 +34,37 @@ static bool refuse(struct hk_conn *c, int status, const char *extra_headers)
     return false;
 }
 
+/* A declared type outside the source's list: the answer and the log line name the types the
+ * source takes and the setting that widens them. A request without a Content-Type is not
+ * refused: its body is judged as it is (see is_json). */
+static bool refuse_content_type(struct hk_conn *c, const struct hk_source *s,
+                                const struct hk_header *ct)
+{
+    struct hk_buf *b = &c->io->scratch;
+    char accepted[256] = "";
+    size_t used = 0;
+    b->len = 0;
+    hk_buf_puts(b, "{\"status\":\"rejected\",\"error\":\"unsupported media type\",\"accepted\":[");
+    for (char **t = s->content_types; t && *t; t++) {
+        hk_buf_puts(b, t == s->content_types ? "" : ",");
+        hk_json_put_string(b, *t, strlen(*t));
+        int n = snprintf(accepted + used, sizeof accepted - used, "%s%s",
+                         t == s->content_types ? "" : ",", *t);
+        if (n > 0 && (size_t)n < sizeof accepted - used)
+            used += (size_t)n;
+    }
+    hk_buf_puts(b, "],\"setting\":\"content_types\"}");
+    hk_log(HK_LOG_WARN, "content type not accepted", HK_S("source", s->name),
+           HK_S("peer", c->peer_text), HK_SN("content_type", ct->value, ct->value_len),
+           HK_S("accepted", accepted),
+           HK_S("fix", "send one of the accepted types, or add this one to the source's "
+                       "\"content_types\""));
+    struct hk_response r = {
+        .status = 415, .body = (const char *)b->data, .body_len = b->len, .close = true};
+    hk_conn_respond(c, &r);
+    return false;
+}
+
 static bool client_allowed(struct hk_conn *c, const struct hk_source *s,
                            const struct hk_request *req, int *status)
 {
@@ -84,17 +115,21 @@ static bool ingress_head(struct hk_conn *c, struct hk_request *req)
     if (!client_cert_allowed(c, s))
         return refuse(c, 403, NULL);
     const struct hk_header *ct = hk_header_find(req->headers, req->nheaders, "content-type");
-    if (!ct || !hk_source_accepts(s, ct->value, ct->value_len))
-        return refuse(c, 415, NULL);
+    if (ct && !hk_source_accepts(s, ct->value, ct->value_len))
+        return refuse_content_type(c, s, ct);
     if (!req->has_length && !req->chunked)
         return refuse(c, 411, NULL);
     c->handler_data = s;
     return true;
 }
 
+/* Whether the body is read as JSON: a declared JSON type, or no Content-Type at all (a body
+ * that is not JSON is then stored as invalid, as for any other). */
 static bool is_json(const struct hk_request *req)
 {
     const struct hk_header *ct = hk_header_find(req->headers, req->nheaders, "content-type");
+    if (!ct)
+        return true;
     size_t n = 0;
     while (n < ct->value_len && ct->value[n] != ';' && ct->value[n] != ' ')
         n++;

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from harness import (OLD_SECRET, SECRET, Client, base_config, events, flagright_sig, post,
+from harness import (OLD_SECRET, SECRET, Client, base_config, db_rows, event_body, events, flagright_sig, post,
                      request, signed_post)
 
 
@@ -62,7 +62,6 @@ def test_forged_truncated_and_unsigned_are_401_without_leaks(hookd):
     (request("GET", "/webhooks/flagright"), 405, "POST"),
     (request("PUT", "/webhooks/flagright", b"{}", {"Content-Type": "application/json"}), 405, "POST"),
     (request("POST", "/webhooks/flagright", b"{}", {"Content-Type": "text/plain"}), 415, None),
-    (request("POST", "/webhooks/flagright", b"{}", {"Content-Type": None}), 415, None),
     (b"POST /webhooks/flagright HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\n\r\n",
      411, None),
     (request("POST", "/webhooks/flagright", b"", {"Content-Type": "application/json",
@@ -76,6 +75,31 @@ def test_refused_before_the_body_and_closed(hookd, raw, status, allow):
     if allow:
         assert r.headers["allow"] == allow
     assert c.closed_by_peer()
+
+
+def test_a_body_without_content_type_is_judged_as_it_is(hookd):
+    """A sender that sends no Content-Type is not refused: an event is accepted, a body that is
+    not one is stored as invalid (200), as with a declared JSON type."""
+    good = event_body("no-content-type-1")
+    r = post(hookd.port, good, extra={"Content-Type": None})
+    assert (r.status, r.json()) == (200, {"status": "accepted", "id": "no-content-type-1"})
+    r = post(hookd.port, b"hello, not json", extra={"Content-Type": None})
+    assert r.status == 200 and r.json() == {"status": "accepted"}
+    hookd.wait_log(re.escape('msg="invalid event accepted" source=flagright reason='))
+    rows = db_rows(hookd.dir / "var" / "hookd.db", "SELECT status FROM events ORDER BY id")
+    assert rows == [("unrouted",), ("invalid",)]  # no plugin in this configuration
+
+
+@pytest.mark.parametrize("ctype", ["application/x-www-form-urlencoded", "text/plain"])
+def test_415_names_the_accepted_types_and_the_setting(hookd, ctype):
+    """What curl -d sends, or any type outside the list: 415, and both the answer and the log
+    line say what the source takes and which setting widens it."""
+    r = post(hookd.port, event_body("wrong-type-" + ctype), extra={"Content-Type": ctype})
+    assert r.status == 415
+    assert r.json() == {"status": "rejected", "error": "unsupported media type",
+                        "accepted": ["application/json"], "setting": "content_types"}
+    hookd.wait_log(r'msg="content type not accepted" source=flagright .*content_type=%s '
+                   r'accepted=application/json fix=.*content_types' % re.escape(ctype))
 
 
 SMUGGLING = [
