@@ -35,7 +35,8 @@
     XX(EFULL, -10006, "queue full")                                                                \
     XX(ESTORE, -10007, "store failure")                                                            \
     XX(EPARSE, -10008, "malformed input")                                                          \
-    XX(ESTALE, -10009, "stale timestamp")
+    XX(ESTALE, -10009, "stale timestamp")                                                          \
+    XX(EUNSIGNED, -10010, "signature header missing")
 
 enum hk_err {
 #define HK_ERR_ENUM_(name, value, text) HK_##name = (value),

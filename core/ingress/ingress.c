@@ -293,6 +293,25 @@ static bool answered_handshake(struct hk_conn *c, const struct hk_source *s,
     return true;
 }
 
+/* Why a request was refused with 401, in words that tell the operator whom to call: a sender
+ * that does not sign at all, one that signs with another secret (or whose body changed on the
+ * way), or a replayed or badly clocked one. NULL for a code that is not a refusal. */
+static const char *rejection_reason(int verify_rc)
+{
+    switch (verify_rc) {
+    case HK_EUNSIGNED:
+        return "signature header missing: the sender did not sign this request (is signing "
+               "on for this endpoint, with the scheme of this source?)";
+    case HK_EAUTH:
+        return "wrong signature: no configured secret matches (a different secret at the "
+               "sender, or the body was changed on the way)";
+    case HK_ESTALE:
+        return "timestamp outside the tolerance (a replay, or a sender clock that is off)";
+    default:
+        return NULL;
+    }
+}
+
 static void checked(struct hk_check *k)
 {
     struct hk_conn *c = k->c;
@@ -304,11 +323,11 @@ static void checked(struct hk_check *k)
         hk_conn_respond(c, &r);
         return;
     }
-    if (k->verify_rc == HK_EAUTH || k->verify_rc == HK_ESTALE) {
+    const char *why = rejection_reason(k->verify_rc);
+    if (why) {
         hk_log(HK_LOG_WARN, "signature rejected", HK_S("source", s->name),
-               HK_S("peer", c->peer_text),
-               HK_S("reason", k->verify_rc == HK_ESTALE ? "timestamp outside the tolerance"
-                                                        : "missing or wrong signature"));
+               HK_S("peer", c->peer_text), HK_S("scheme", s->verifier->scheme->name),
+               HK_S("reason", why));
         struct hk_response r = {.status = 401};
         hk_response_error_body(&r);
         hk_conn_respond(c, &r);

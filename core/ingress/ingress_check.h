@@ -33,7 +33,8 @@ struct hk_check {
     struct hk_gen *gen;
     int64_t now_s; /* wall clock at arrival, for timestamp tolerances */
     bool json;     /* the content type says JSON */
-    int verify_rc; /* 0: genuine, env read; HK_EAUTH, HK_ESTALE: refused; else unchecked */
+    int verify_rc; /* 0: genuine, env read; HK_EUNSIGNED, HK_EAUTH, HK_ESTALE: refused; else
+                      unchecked */
     struct hk_envelope env;
     atomic_int handoff; /* queued, then checked: orders the hand-offs for ThreadSanitizer */
 };

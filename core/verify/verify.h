@@ -40,8 +40,10 @@ struct hk_scheme {
      * reports every problem; v->params is freed by free_params also when setup fails.
      * 0, HK_ECONF (reported) or HK_ENOMEM. */
     int (*setup)(struct hk_verifier *v, const struct hk_jcur *verify);
-    /* 0 if the request is genuine; HK_EAUTH (bad, missing or malformed signature) or
-     * HK_ESTALE (signed timestamp outside the tolerance). Any thread. */
+    /* 0 if the request is genuine; HK_EUNSIGNED (the header that carries the signature is
+     * absent or empty: the sender did not sign), HK_EAUTH (a signature that is wrong or
+     * malformed, or another header the scheme signs is missing) or HK_ESTALE (signed
+     * timestamp outside the tolerance). Any thread. */
     int (*check)(const struct hk_verifier *v, const struct hk_verify_req *req);
     /* Frees v->params; may be NULL. */
     void (*free_params)(void *params);

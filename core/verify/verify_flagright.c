@@ -30,7 +30,7 @@ static int flagright_check(const struct hk_verifier *v, const struct hk_verify_r
     for (size_t i = 0; !h && i < sizeof flagright_headers / sizeof flagright_headers[0]; i++)
         h = hk_header_find(req->headers, req->nheaders, flagright_headers[i]);
     if (!h || h->value_len == 0)
-        return HK_EAUTH;
+        return HK_EUNSIGNED;
     struct hk_macs macs;
     struct hk_span body = {req->body, req->body_len};
     if (hk_verifier_macs(v, &body, 1, &macs))

@@ -18,7 +18,9 @@ static int github_check(const struct hk_verifier *v, const struct hk_verify_req 
 {
     const struct hk_header *h = hk_header_find(req->headers, req->nheaders, SIGNATURE_HEADER);
     size_t plen = strlen(SIGNATURE_PREFIX);
-    if (!h || h->value_len <= plen || memcmp(h->value, SIGNATURE_PREFIX, plen) != 0)
+    if (!h || h->value_len == 0)
+        return HK_EUNSIGNED;
+    if (h->value_len <= plen || memcmp(h->value, SIGNATURE_PREFIX, plen) != 0)
         return HK_EAUTH;
     struct hk_span body = {req->body, req->body_len};
     struct hk_macs macs;

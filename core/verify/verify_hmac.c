@@ -179,8 +179,8 @@ static int hmac_check(const struct hk_verifier *v, const struct hk_verify_req *r
 {
     const struct hmac_params *p = v->params;
     const struct hk_header *h = hk_header_find(req->headers, req->nheaders, p->header);
-    if (!h)
-        return HK_EAUTH;
+    if (!h || h->value_len == 0)
+        return HK_EUNSIGNED;
     int fresh = 0;
     if (p->timestamp_header) {
         const struct hk_header *th =

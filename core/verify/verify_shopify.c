@@ -18,8 +18,8 @@ static int shopify_check(const struct hk_verifier *v, const struct hk_verify_req
     const struct hk_header *h = NULL;
     for (size_t i = 0; !h && i < sizeof signature_headers / sizeof signature_headers[0]; i++)
         h = hk_header_find(req->headers, req->nheaders, signature_headers[i]);
-    if (!h)
-        return HK_EAUTH;
+    if (!h || h->value_len == 0)
+        return HK_EUNSIGNED;
     struct hk_span body = {req->body, req->body_len};
     struct hk_macs macs;
     if (hk_verifier_macs(v, &body, 1, &macs))

@@ -34,7 +34,9 @@ static int slack_check(const struct hk_verifier *v, const struct hk_verify_req *
     const struct hk_header *sig = hk_header_find(req->headers, req->nheaders, SIGNATURE_HEADER);
     const struct hk_header *ts = hk_header_find(req->headers, req->nheaders, TIMESTAMP_HEADER);
     size_t plen = strlen(SIGNATURE_PREFIX);
-    if (!sig || !ts || sig->value_len <= plen || memcmp(sig->value, SIGNATURE_PREFIX, plen) != 0)
+    if (!sig || sig->value_len == 0)
+        return HK_EUNSIGNED;
+    if (!ts || sig->value_len <= plen || memcmp(sig->value, SIGNATURE_PREFIX, plen) != 0)
         return HK_EAUTH;
     int64_t t;
     /* Checked after the MAC so HK_ESTALE only ever describes a genuine, old request. */

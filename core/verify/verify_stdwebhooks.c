@@ -84,6 +84,8 @@ static int stdwebhooks_check(const struct hk_verifier *v, const struct hk_verify
     const struct hk_header *id = hk_header_find(req->headers, req->nheaders, names[HDR_ID]);
     const struct hk_header *ts = hk_header_find(req->headers, req->nheaders, names[HDR_TIMESTAMP]);
     const struct hk_header *sig = hk_header_find(req->headers, req->nheaders, names[HDR_SIGNATURE]);
+    if (!sig || sig->value_len == 0)
+        return HK_EUNSIGNED;
     if (!id || !ts || !sig || id->value_len == 0 || memchr(id->value, '.', id->value_len))
         return HK_EAUTH;
     int64_t t;

@@ -49,8 +49,8 @@ static bool signature_matches(const char *item, size_t len, void *arg)
 static int stripe_check(const struct hk_verifier *v, const struct hk_verify_req *req)
 {
     const struct hk_header *h = hk_header_find(req->headers, req->nheaders, SIGNATURE_HEADER);
-    if (!h)
-        return HK_EAUTH;
+    if (!h || h->value_len == 0)
+        return HK_EUNSIGNED;
     struct stamp s = {0};
     hk_split_any(h->value, h->value_len, ',', find_timestamp, &s);
     if (s.count != 1)

@@ -52,6 +52,10 @@ def test_forged_truncated_and_unsigned_are_401_without_leaks(hookd):
     hookd.stop()
     log = hookd.log()
     assert log.count('msg="signature rejected"') == len(cases)
+    # The operator can tell a sender that did not sign (no header, an empty one) from one
+    # that signs wrongly (another secret, a changed body, a truncated signature).
+    assert log.count('reason="signature header missing: the sender did not sign') == 2
+    assert log.count('reason="wrong signature: no configured secret matches') == 3
     for secret in (SECRET, OLD_SECRET):
         assert secret not in log
     assert forged not in log and flagright_sig(body, SECRET) not in log

@@ -215,6 +215,12 @@ static bool is_stale_case(const char *name)
     return strstr(name, "stale") || strstr(name, "301 s");
 }
 
+/* A vector whose request carries no signature at all (no header, or an empty one). */
+static bool is_unsigned_case(const char *name)
+{
+    return !strcmp(name, "missing header") || !strcmp(name, "empty header");
+}
+
 static void run_section(const char *key, json_t *section, size_t *nvalid, size_t *ninvalid)
 {
     const char *scheme = scheme_of(key);
@@ -234,7 +240,9 @@ static void run_section(const char *key, json_t *section, size_t *nvalid, size_t
     {
         const char *name = json_string_value(json_object_get(c, "name"));
         int rc = run_case(scheme, section, c);
-        int want = is_stale_case(name) ? HK_ESTALE : HK_EAUTH;
+        int want = is_stale_case(name)      ? HK_ESTALE
+                   : is_unsigned_case(name) ? HK_EUNSIGNED
+                                            : HK_EAUTH;
         if (rc != want)
             fail_msg("%s invalid \"%s\": got %s, want %s", key, name, hk_strerror(rc),
                      hk_strerror(want));
@@ -371,7 +379,7 @@ static void test_stdwebhooks_refuses_dotted_id(void **state)
     assert_int_equal(sw_check(t.v, "msg.x", SW_TS, SW_SIG, SW_NOW), HK_EAUTH);
     assert_int_equal(sw_check(t.v, "", SW_TS, SW_SIG, SW_NOW), HK_EAUTH);
     assert_int_equal(sw_check(t.v, SW_ID, "+1614265330", SW_SIG, SW_NOW), HK_EAUTH);
-    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, "", SW_NOW), HK_EAUTH);
+    assert_int_equal(sw_check(t.v, SW_ID, SW_TS, "", SW_NOW), HK_EUNSIGNED);
     assert_int_equal(sw_check(t.v, SW_ID, SW_TS, "v1," SW_SIG, SW_NOW), HK_EAUTH);
     tv_free(&t);
 }
@@ -562,7 +570,8 @@ static void test_github(void **state)
     assert_int_equal(one_header_check(t.v, GH_BODY, h, "sha256="), HK_EAUTH);
     assert_int_equal(one_header_check(t.v, GH_BODY, h, "sha256=" GH_HEX "00"), HK_EAUTH);
     /* The SHA-1 header is not an alternative. */
-    assert_int_equal(one_header_check(t.v, GH_BODY, "X-Hub-Signature", "sha256=" GH_HEX), HK_EAUTH);
+    assert_int_equal(one_header_check(t.v, GH_BODY, "X-Hub-Signature", "sha256=" GH_HEX),
+                     HK_EUNSIGNED);
     tv_free(&t);
 }
 
@@ -580,7 +589,7 @@ static void test_shopify(void **state)
                                       "QNyObTlKbMx2qDlPF/ZOZcBqg5OgPg+2oky3zldc0Gx="),
                      HK_EAUTH);
     assert_int_equal(one_header_check(t.v, SH_BODY " ", "X-Shopify-Hmac-SHA256", SH_SIG), HK_EAUTH);
-    assert_int_equal(one_header_check(t.v, SH_BODY, "X-Shopify-Topic", SH_SIG), HK_EAUTH);
+    assert_int_equal(one_header_check(t.v, SH_BODY, "X-Shopify-Topic", SH_SIG), HK_EUNSIGNED);
     tv_free(&t);
 }
 
@@ -811,6 +820,50 @@ static void test_bad_whsec_secret(void **state)
     tv_free(&t);
 }
 
+/* Every scheme tells a request that carries no signature (no header, or an empty one) from a
+ * request whose signature is wrong, so the log can say which. */
+static void test_every_scheme_tells_unsigned_from_wrong(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *conf, *header, *wrong;
+    } schemes[] = {
+        {"{\"scheme\": \"flagright\", \"secrets\": [{\"value\": \"k\"}]}", "x-flagright-signature",
+         "00"},
+        {"{\"scheme\": \"standard-webhooks\", \"secrets\": [{\"value\": \"" SW_SECRET "\"}]}",
+         "webhook-signature", "v1,AAAA"},
+        {"{\"scheme\": \"stripe\", \"secrets\": [{\"value\": \"whsec_k\"}]}", "stripe-signature",
+         "t=1700000000,v1=00"},
+        {"{\"scheme\": \"github\", \"secrets\": [{\"value\": \"k\"}]}", "x-hub-signature-256",
+         "sha256=00"},
+        {"{\"scheme\": \"shopify\", \"secrets\": [{\"value\": \"k\"}]}", "x-shopify-hmac-sha256",
+         "AAAA"},
+        {"{\"scheme\": \"slack\", \"secrets\": [{\"value\": \"k\"}]}", "x-slack-signature",
+         "v0=00"},
+        {"{\"scheme\": \"hmac\", \"header\": \"x-sig\", \"secrets\": [{\"value\": \"k\"}]}",
+         "x-sig", "00"},
+    };
+    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+        struct tv t;
+        tv_must(&t, schemes[i].conf);
+        struct treq r;
+        treq_init(&r, "{}", 2, 1700000000);
+        treq_set(&r, "webhook-id", "msg_1");
+        treq_set(&r, "webhook-timestamp", "1700000000");
+        treq_set(&r, "x-slack-request-timestamp", "1700000000");
+        if (hk_verifier_check(t.v, &r.req) != HK_EUNSIGNED)
+            fail_msg("%s: no signature header is not HK_EUNSIGNED", schemes[i].conf);
+        treq_set(&r, schemes[i].header, "");
+        if (hk_verifier_check(t.v, &r.req) != HK_EUNSIGNED)
+            fail_msg("%s: an empty signature header is not HK_EUNSIGNED", schemes[i].conf);
+        r.h[r.nh - 1].value = schemes[i].wrong;
+        r.h[r.nh - 1].value_len = strlen(schemes[i].wrong);
+        if (hk_verifier_check(t.v, &r.req) != HK_EAUTH)
+            fail_msg("%s: a wrong signature is not HK_EAUTH", schemes[i].conf);
+        tv_free(&t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -835,6 +888,7 @@ int main(void)
         cmocka_unit_test(test_hmac_config_errors),
         cmocka_unit_test(test_none),
         cmocka_unit_test(test_unknown_scheme),
+        cmocka_unit_test(test_every_scheme_tells_unsigned_from_wrong),
         cmocka_unit_test(test_empty_secret_refused),
         cmocka_unit_test(test_secrets_without_scheme_key),
     };
