@@ -139,11 +139,12 @@ static int hello(struct worker *w, int rc, const char *err)
 /* The instance's counters and gauges as they are now. */
 static void metrics(const struct hk_instance *inst, struct hk_wire_result *r)
 {
-    unsigned n = atomic_load(&inst->nmetrics);
+    const struct hk_metric_set *s = inst->metrics;
+    unsigned n = atomic_load(&s->n);
     for (unsigned i = 0; i < n && r->nmetrics < HK_WIRE_METRICS_MAX; i++)
         r->metrics[r->nmetrics++] =
-            (struct hk_wire_metric){hk_wire_cstr(inst->metrics[i].name), inst->metrics[i].is_gauge,
-                                    atomic_load(&inst->metrics[i].value)};
+            (struct hk_wire_metric){hk_wire_cstr(s->metrics[i].name), s->metrics[i].is_gauge,
+                                    atomic_load(&s->metrics[i].value)};
 }
 
 static int handle(struct worker *w, const uint8_t *p, size_t n)

@@ -102,6 +102,20 @@ static void worker_counters(struct hk_dispatch *d, struct hk_buf *b)
     }
 }
 
+/* One series per instance of the unsigned lane field at offset, read under the lane's lock. */
+static void lane_gauge(struct hk_dispatch *d, struct hk_buf *b, const char *name, size_t offset)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        struct hk_lane *l = d->lanes[i];
+        pthread_mutex_lock(&l->mu);
+        uint32_t v = *(const uint32_t *)((const char *)l + offset);
+        pthread_mutex_unlock(&l->mu);
+        hk_buf_printf(b, "%s{", name);
+        label(b, "instance", l->name, true);
+        hk_buf_printf(b, "} %u\n", (unsigned)v);
+    }
+}
+
 static void lanes(const struct hk_ops_host *h, struct hk_buf *b)
 {
     static const char *const results[] = {"ok", "retry", "permanent"};
@@ -130,17 +144,9 @@ static void lanes(const struct hk_ops_host *h, struct hk_buf *b)
         hk_buf_printf(b, "} %llu\n", (unsigned long long)atomic_load(&d->lanes[i]->contained));
     }
     help(b, "hookd_lane_queued", "gauge", "deliveries queued in memory for an instance");
-    for (size_t i = 0; i < d->n; i++) {
-        struct hk_lane *l = d->lanes[i];
-        pthread_mutex_lock(&l->mu);
-        unsigned depth = l->depth, running = l->running;
-        pthread_mutex_unlock(&l->mu);
-        hk_buf_puts(b, "hookd_lane_queued{");
-        label(b, "instance", l->name, true);
-        hk_buf_printf(b, "} %u\nhookd_lane_running{", depth);
-        label(b, "instance", l->name, true);
-        hk_buf_printf(b, "} %u\n", running);
-    }
+    lane_gauge(d, b, "hookd_lane_queued", offsetof(struct hk_lane, depth));
+    help(b, "hookd_lane_running", "gauge", "handle() calls running now for an instance");
+    lane_gauge(d, b, "hookd_lane_running", offsetof(struct hk_lane, running));
     pthread_mutex_unlock(&d->mu);
 }
 
@@ -197,16 +203,56 @@ static void store_metrics(const struct hk_ops_host *h, const struct hk_delivery_
                   (unsigned long long)dc->unrouted, (unsigned long long)dc->invalid);
 }
 
+static bool same_metric(const struct hk_plugin_metric *a, const struct hk_plugin_metric *b)
+{
+    return a->is_gauge == b->is_gauge && !strcmp(a->name, b->name);
+}
+
+static unsigned metric_count(const struct hk_instance *inst)
+{
+    unsigned n = atomic_load_explicit(&inst->metrics->n, memory_order_acquire);
+    return n < HK_PLUGIN_METRICS_MAX ? n : HK_PLUGIN_METRICS_MAX;
+}
+
+/* Whether a metric like pm was met before instance i's metric m, in the order of the walk. */
+static bool family_seen(struct hk_gen *g, size_t i, unsigned m, const struct hk_plugin_metric *pm)
+{
+    for (size_t j = 0; j <= i; j++) {
+        unsigned n = j == i ? m : metric_count(g->instances[j]);
+        for (unsigned k = 0; k < n; k++)
+            if (same_metric(&g->instances[j]->metrics->metrics[k], pm))
+                return true;
+    }
+    return false;
+}
+
+/* Each plugin metric is one family, hookd_plugin_NAME (gauges) or hookd_plugin_NAME_total
+ * (counters), with one HELP and TYPE and a series per instance that reports it. */
 static void plugin_metrics(struct hk_gen *g, struct hk_buf *b)
 {
     for (size_t i = 0; i < g->ninstances; i++) {
-        struct hk_instance *inst = g->instances[i];
-        unsigned n = atomic_load(&inst->nmetrics);
-        for (unsigned m = 0; m < n && m < HK_PLUGIN_METRICS_MAX; m++) {
-            struct hk_plugin_metric *pm = &inst->metrics[m];
-            hk_buf_printf(b, "hookd_plugin_%s%s{", pm->name, pm->is_gauge ? "" : "_total");
-            label(b, "instance", inst->conf->name, true);
-            hk_buf_printf(b, "} %lld\n", (long long)atomic_load(&pm->value));
+        unsigned n = metric_count(g->instances[i]);
+        for (unsigned m = 0; m < n; m++) {
+            const struct hk_plugin_metric *pm = &g->instances[i]->metrics->metrics[m];
+            if (family_seen(g, i, m, pm))
+                continue;
+            const char *suffix = pm->is_gauge ? "" : "_total";
+            hk_buf_printf(b, "# HELP hookd_plugin_%s%s plugin %s \"%s\" by instance\n", pm->name,
+                          suffix, pm->is_gauge ? "gauge" : "counter", pm->name);
+            hk_buf_printf(b, "# TYPE hookd_plugin_%s%s %s\n", pm->name, suffix,
+                          pm->is_gauge ? "gauge" : "counter");
+            for (size_t j = i; j < g->ninstances; j++) {
+                const struct hk_instance *inst = g->instances[j];
+                unsigned nj = metric_count(inst);
+                for (unsigned k = 0; k < nj; k++) {
+                    const struct hk_plugin_metric *o = &inst->metrics->metrics[k];
+                    if (!same_metric(o, pm))
+                        continue;
+                    hk_buf_printf(b, "hookd_plugin_%s%s{", o->name, suffix);
+                    label(b, "instance", inst->conf->name, true);
+                    hk_buf_printf(b, "} %lld\n", (long long)atomic_load(&o->value));
+                }
+            }
         }
     }
 }

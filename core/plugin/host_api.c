@@ -84,14 +84,14 @@ static enum hk_log_level level_of(hookd_log_level lvl)
 /* Keeps text as the reason init() failed if the instance is in init(); true if it did. */
 static bool note_init_error(struct hk_instance *inst, const char *text)
 {
-    pthread_mutex_lock(&inst->metrics_mu);
+    pthread_mutex_lock(&inst->init_mu);
     bool in_init = inst->in_init;
     if (in_init) {
         size_t n = strnlen(text, sizeof inst->init_error - 1); /* cut a long message */
         memcpy(inst->init_error, text, n);
         inst->init_error[n] = 0;
     }
-    pthread_mutex_unlock(&inst->metrics_mu);
+    pthread_mutex_unlock(&inst->init_mu);
     return in_init;
 }
 
@@ -136,39 +136,14 @@ static void metric_refused(struct hk_instance *inst, const char *name, const cha
            HK_S("metric", name), HK_S("cause", why));
 }
 
-static struct hk_plugin_metric *metric_scan(struct hk_instance *inst, const char *name,
-                                            unsigned from, unsigned to)
-{
-    for (unsigned i = from; i < to; i++)
-        if (strcmp(inst->metrics[i].name, name) == 0)
-            return &inst->metrics[i];
-    return NULL;
-}
-
-/* The metric called name, added on first use. Lookups are lock-free: a slot is filled before
- * nmetrics is raised past it. */
 static struct hk_plugin_metric *metric_get(struct hk_instance *inst, const char *name,
                                            bool is_gauge)
 {
-    unsigned n = atomic_load_explicit(&inst->nmetrics, memory_order_acquire);
-    struct hk_plugin_metric *m = metric_scan(inst, name, 0, n);
-    if (!m) {
-        pthread_mutex_lock(&inst->metrics_mu);
-        unsigned now = atomic_load_explicit(&inst->nmetrics, memory_order_relaxed);
-        m = metric_scan(inst, name, n, now);
-        if (!m && now < HK_PLUGIN_METRICS_MAX) {
-            m = &inst->metrics[now];
-            snprintf(m->name, sizeof m->name, "%s", name);
-            m->is_gauge = is_gauge;
-            atomic_store_explicit(&inst->nmetrics, now + 1, memory_order_release);
-        }
-        pthread_mutex_unlock(&inst->metrics_mu);
-    }
+    const char *why = NULL;
+    struct hk_plugin_metric *m = hk_metric_set_find(inst->metrics, name, is_gauge, &why);
     if (!m)
-        metric_refused(inst, name, "too many metrics: at most 32 per instance");
-    else if (m->is_gauge != is_gauge)
-        metric_refused(inst, name, is_gauge ? "it is a counter" : "it is a gauge");
-    return m && m->is_gauge == is_gauge ? m : NULL;
+        metric_refused(inst, name, why);
+    return m;
 }
 
 static struct hk_plugin_metric *metric(hookd_ctx *ctx, const char *name, bool is_gauge)

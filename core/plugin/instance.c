@@ -132,9 +132,9 @@ static int build_strv(struct hk_instance *inst, char *err, size_t cap)
 
 static void set_in_init(struct hk_instance *inst, bool on)
 {
-    pthread_mutex_lock(&inst->metrics_mu);
+    pthread_mutex_lock(&inst->init_mu);
     inst->in_init = on;
-    pthread_mutex_unlock(&inst->metrics_mu);
+    pthread_mutex_unlock(&inst->init_mu);
 }
 
 static int init_failed(const struct hk_instance *inst, int rc, char *err, size_t cap)
@@ -227,7 +227,13 @@ int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **o
         return hk_errmsg(err, cap, HK_ENOMEM, "%s: out of memory", ic->file);
     inst->conf = ic;
     inst->ctx.inst = inst;
-    pthread_mutex_init(&inst->metrics_mu, NULL);
+    pthread_mutex_init(&inst->init_mu, NULL);
+    inst->metrics = hk_metric_set_get(ic->name, ic->plugin);
+    if (!inst->metrics) {
+        pthread_mutex_destroy(&inst->init_mu);
+        free(inst);
+        return hk_errmsg(err, cap, HK_ENOMEM, "%s: out of memory", ic->file);
+    }
     int rc = ic->isolated ? hk_isolated_describe(ic, &inst->lib, err, cap)
                           : hk_plugin_lib_open(ic->so_path, &inst->lib, msg, sizeof msg);
     if (rc) {
@@ -250,7 +256,8 @@ err_release_lib:
     free_prepared(inst);
     release_lib(inst);
 err_free:
-    pthread_mutex_destroy(&inst->metrics_mu);
+    hk_metric_set_put(inst->metrics);
+    pthread_mutex_destroy(&inst->init_mu);
     free(inst);
     return rc;
 }
@@ -264,7 +271,8 @@ void hk_instance_destroy(struct hk_instance *inst)
     inst->ctx.magic = 0;
     free_prepared(inst);
     release_lib(inst);
-    pthread_mutex_destroy(&inst->metrics_mu);
+    hk_metric_set_put(inst->metrics);
+    pthread_mutex_destroy(&inst->init_mu);
     free(inst);
 }
 

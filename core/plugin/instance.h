@@ -12,21 +12,14 @@
 #include "plugin/plugin_lib.h"
 
 #include <hookd/plugin.h>
+#include "plugin/metric_set.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
-#define HK_CTX_MAGIC          0x686b6378u /* "hkcx": a live instance handle */
-#define HK_PLUGIN_METRICS_MAX 32
-#define HK_METRIC_NAME_MAX    48
-
-/* A counter or gauge a plugin reports through the host API. */
-struct hk_plugin_metric {
-    char name[HK_METRIC_NAME_MAX];
-    bool is_gauge;
-    _Atomic int64_t value;
-};
+#define HK_CTX_MAGIC 0x686b6378u /* "hkcx": a live instance handle */
 
 /* The handle plugins get (opaque to them). magic is checked at every host API entry in debug
  * builds and zeroed when the instance is destroyed, to catch a stale handle after reload. */
@@ -52,10 +45,10 @@ struct hk_instance {
         const char **list; /* owned array, NULL-terminated; strings borrowed */
     } * strv;
     size_t nstrv;
-    pthread_mutex_t metrics_mu; /* guards adding a metric, in_init and init_error; metric
-                                 * values are atomics */
-    struct hk_plugin_metric metrics[HK_PLUGIN_METRICS_MAX];
-    atomic_uint nmetrics;
+    pthread_mutex_t init_mu; /* guards in_init and init_error */
+    /* One reference; shared with the instance of the same name and plugin in the previous
+     * and next generations, so counters survive a reload (see metric_set.h). */
+    struct hk_metric_set *metrics;
     atomic_bool metric_warned; /* one warning per instance about a refused metric */
 };
 

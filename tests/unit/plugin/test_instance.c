@@ -251,10 +251,10 @@ static void test_config_getters(void **state)
 
 static int64_t metric(struct hk_instance *inst, const char *name, bool *is_gauge)
 {
-    for (unsigned i = 0; i < atomic_load(&inst->nmetrics); i++)
-        if (strcmp(inst->metrics[i].name, name) == 0) {
-            *is_gauge = inst->metrics[i].is_gauge;
-            return atomic_load(&inst->metrics[i].value);
+    for (unsigned i = 0; i < atomic_load(&inst->metrics->n); i++)
+        if (strcmp(inst->metrics->metrics[i].name, name) == 0) {
+            *is_gauge = inst->metrics->metrics[i].is_gauge;
+            return atomic_load(&inst->metrics->metrics[i].value);
         }
     fail_msg("no metric %s", name);
     return 0;
@@ -280,14 +280,48 @@ static void test_metrics(void **state)
     api->counter_add(&inst->ctx, "Bad-Name", 1);
     api->counter_add(&inst->ctx, NULL, 1);
     assert_int_equal(metric(inst, "events_seen", &gauge), 5);
-    assert_int_equal(atomic_load(&inst->nmetrics), 2);
+    assert_int_equal(atomic_load(&inst->metrics->n), 2);
     for (int i = 0; i < HK_PLUGIN_METRICS_MAX + 5; i++) {
         snprintf(name, sizeof name, "m%d", i);
         api->counter_add(&inst->ctx, name, 1);
     }
-    assert_int_equal(atomic_load(&inst->nmetrics), HK_PLUGIN_METRICS_MAX);
+    assert_int_equal(atomic_load(&inst->metrics->n), HK_PLUGIN_METRICS_MAX);
     hk_instance_destroy(inst);
     tic_free(&t);
+}
+
+/* A reload builds a new instance beside the old one: with the same name and plugin they count
+ * into the same series, which outlives the old one; another name, another plugin, or a name
+ * that was gone for a while starts from zero. */
+static void test_metrics_survive_a_reload(void **state)
+{
+    (void)state;
+    struct tic t, other_name, other_plugin;
+    const hookd_host_api *api = hk_host_api();
+    bool gauge;
+    tic_init(&t, "recorder", "audit", NULL);
+    tic_init(&other_name, "recorder", "audit-2", NULL);
+    tic_init(&other_plugin, "getters", "audit", NULL);
+    struct hk_instance *old = create_ok(&t);
+    api->counter_add(&old->ctx, "seen", 3);
+    struct hk_instance *next = create_ok(&t); /* the next generation's */
+    api->counter_add(&old->ctx, "seen", 1);   /* a call the old generation still finishes */
+    api->counter_add(&next->ctx, "seen", 2);
+    hk_instance_destroy(old);
+    assert_int_equal(metric(next, "seen", &gauge), 6);
+    struct hk_instance *renamed = create_ok(&other_name);
+    struct hk_instance *replaced = create_ok(&other_plugin);
+    assert_int_equal(atomic_load(&renamed->metrics->n), 0);
+    assert_int_equal(atomic_load(&replaced->metrics->n), 0);
+    hk_instance_destroy(renamed);
+    hk_instance_destroy(replaced);
+    hk_instance_destroy(next);
+    struct hk_instance *again = create_ok(&t); /* removed, then configured again */
+    assert_int_equal(atomic_load(&again->metrics->n), 0);
+    hk_instance_destroy(again);
+    tic_free(&t);
+    tic_free(&other_name);
+    tic_free(&other_plugin);
 }
 
 static void test_log_tags_instance(void **state)
@@ -449,6 +483,7 @@ int main(void)
         cmocka_unit_test(test_missing_library),
         cmocka_unit_test(test_config_getters),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_metrics_survive_a_reload),
         cmocka_unit_test(test_log_tags_instance),
         cmocka_unit_test(test_event_header),
         cmocka_unit_test(test_stale_ctx_ignored),
