@@ -2,6 +2,7 @@
 #include "event/event.h"
 
 #include "base/buf.h"
+#include "verify/verify.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,12 +11,14 @@
 /* Headers never kept: they carry credentials of the client, not facts about the event. */
 static const char *const dropped[] = {"authorization", "proxy-authorization", "cookie", NULL};
 
-static bool is_dropped(const struct hk_header *h)
+/* A credential of the client, or the signature of this body (whoever holds it can resend the
+ * body as genuine): neither is a fact about the event, so neither is stored. */
+static bool is_dropped(const struct hk_header *h, const struct hk_verifier *signer)
 {
     for (const char *const *d = dropped; *d; d++)
         if (hk_span_ieq(h->name, h->name_len, *d))
             return true;
-    return false;
+    return signer && hk_verifier_is_signature_header(signer, h->name, h->name_len);
 }
 
 /* Parses "name: value\n" lines into e->headers. The spans point into a copy in which each
@@ -49,12 +52,13 @@ static int parse_headers(struct hk_event_rec *e)
     return 0;
 }
 
-static int serialise_headers(struct hk_event_rec *e, const struct hk_header *h, size_t nh)
+static int serialise_headers(struct hk_event_rec *e, const struct hk_header *h, size_t nh,
+                             const struct hk_verifier *signer)
 {
     struct hk_buf b = {0};
     int rc = hk_buf_reserve(&b, 1);
     for (size_t i = 0; i < nh && rc == 0; i++) {
-        if (is_dropped(&h[i]) || memchr(h[i].value, '\n', h[i].value_len))
+        if (is_dropped(&h[i], signer) || memchr(h[i].value, '\n', h[i].value_len))
             continue;
         rc = hk_buf_append(&b, h[i].name, h[i].name_len) || hk_buf_append(&b, ": ", 2) ||
              hk_buf_append(&b, h[i].value, h[i].value_len) || hk_buf_append(&b, "\n", 1);
@@ -80,7 +84,8 @@ static struct hk_event_rec *alloc_rec(const char *source)
 
 struct hk_event_rec *hk_event_create(const char *source, const struct hk_envelope *env,
                                      uint8_t *body, size_t body_len, const struct hk_header *h,
-                                     size_t nh, int64_t received_ms)
+                                     size_t nh, const struct hk_verifier *signer,
+                                     int64_t received_ms)
 {
     struct hk_event_rec *e = alloc_rec(source);
     if (!e) {
@@ -95,7 +100,7 @@ struct hk_event_rec *hk_event_create(const char *source, const struct hk_envelop
     memcpy(e->type, env->type, env->type_len + 1);
     e->status = env->valid ? HK_EVENT_ROUTED : HK_EVENT_INVALID;
     if ((!env->valid && !(e->invalid_reason = strdup(env->invalid))) ||
-        serialise_headers(e, h, nh) != 0) {
+        serialise_headers(e, h, nh, signer) != 0) {
         hk_event_release(e);
         return NULL;
     }

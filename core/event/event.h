@@ -14,6 +14,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct hk_verifier;
+
 enum hk_event_status { HK_EVENT_ROUTED, HK_EVENT_UNROUTED, HK_EVENT_INVALID };
 
 struct hk_event_rec {
@@ -35,10 +37,12 @@ struct hk_event_rec {
 };
 
 /* Makes a record with one reference. body ownership passes to the record (also on error);
- * headers are copied, except those that carry credentials. NULL when out of memory. */
+ * headers are copied, except those that carry credentials (Authorization, Cookie, ...) and
+ * the headers that carry signer's signature (signer may be NULL). NULL when out of memory. */
 struct hk_event_rec *hk_event_create(const char *source, const struct hk_envelope *env,
                                      uint8_t *body, size_t body_len, const struct hk_header *h,
-                                     size_t nh, int64_t received_ms);
+                                     size_t nh, const struct hk_verifier *signer,
+                                     int64_t received_ms);
 /* Makes a record from stored columns (copies everything). NULL when out of memory. */
 struct hk_event_rec *hk_event_load(int64_t rowid, const char *source, const char *id,
                                    const char *type, int64_t created_ms, int64_t received_ms,

@@ -218,7 +218,7 @@ static struct hk_ingest *make_ingest(struct hk_conn *c, const struct hk_source *
         return NULL;
     size_t len = req->body.len;
     op->ev = hk_event_create(s->name, env, hk_buf_steal(&req->body), len, req->headers,
-                             req->nheaders, hk_wall_ms());
+                             req->nheaders, s->verifier, hk_wall_ms());
     if (!op->ev) {
         free(op);
         return NULL;

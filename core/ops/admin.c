@@ -96,6 +96,8 @@ static void submit_job(struct hk_conn *c, struct hk_dlq_query *q, void (*done)(s
 static void dlq_done_cb(struct hk_dlq_job *j)
 {
     struct hk_conn *c = j->user;
+    if (j->query.q.action == HK_DLQ_SHOW)
+        hk_dlq_redact_show(j);
     if (j->query.json)
         reply(c, j->query.status, "application/json", j->query.json, strlen(j->query.json));
     else

@@ -36,7 +36,7 @@ static void usage(FILE *f)
                "       hookd dlq replay  [FILTERS] [--unrouted] [--dry-run]\n"
                "       hookd dlq purge   [FILTERS] [--unrouted|--invalid] [--dry-run]\n"
                "       hookd reload      reload the configuration, print the result\n"
-               "       hookd status      readiness and the last reload\n"
+               "       hookd status      [--json] readiness and the last reload\n"
                "FILTERS: --source S --type T --instance I --id EVENT_ID --since T --until T "
                "--limit N\n"
                "         (T: Unix ms, or a duration ago: 30m, 2h, 7d)\n"
@@ -130,6 +130,17 @@ static const char *str(json_t *o, const char *k)
     return json_is_string(v) ? json_string_value(v) : "-";
 }
 
+/* A stored text as one column: line breaks and tabs become spaces, trailing space goes. */
+static void print_one_line(const char *s)
+{
+    size_t n = strlen(s);
+    while (n && strchr(" \t\r\n", s[n - 1]))
+        n--;
+    for (size_t i = 0; i < n; i++)
+        putchar(strchr("\t\r\n", s[i]) ? ' ' : s[i]);
+    putchar('\n');
+}
+
 static void print_list(json_t *j)
 {
     json_t *items = json_object_get(j, "items"), *it;
@@ -149,13 +160,15 @@ static void print_list(json_t *j)
                    str(it, "instance"), str(it, "source"), str(it, "type"), str(it, "id"),
                    (long long)json_integer_value(json_object_get(it, "attempts")));
             print_time(json_integer_value(json_object_get(it, "failed_ms")));
-            printf(" %s\n", str(it, "last_error"));
+            putchar(' ');
+            print_one_line(str(it, "last_error"));
         } else {
             printf("%-9lld %-12s %-28s %-36s ",
                    (long long)json_integer_value(json_object_get(it, "event")), str(it, "source"),
                    str(it, "type"), str(it, "id"));
             print_time(json_integer_value(json_object_get(it, "received_ms")));
-            printf(" %s\n", str(it, "invalid_reason"));
+            putchar(' ');
+            print_one_line(str(it, "invalid_reason"));
         }
     }
     printf("(%zu)\n", json_array_size(items));
@@ -322,17 +335,58 @@ static int simple(int argc, char **argv, struct opts *o, const char *method, con
     return request(o, method, path);
 }
 
-/* Readiness, then the last reload. */
+static void print_status(const char *admin, json_t *ready, json_t *reload)
+{
+    bool is_ready = strcmp(str(ready, "status"), "ready") == 0;
+    if (is_ready)
+        printf("hookd at %s: ready, generation %lld\n", admin,
+               (long long)json_integer_value(json_object_get(ready, "generation")));
+    else
+        printf("hookd at %s: not ready: %s\n", admin, str(ready, "reason"));
+    printf("configuration  sha256 %s\n", str(reload, "hash"));
+    json_t *result = json_object_get(reload, "result");
+    if (json_is_true(json_object_get(reload, "in_progress")))
+        printf("last reload    in progress\n");
+    else if (!json_is_string(result))
+        printf("last reload    none since hookd started\n");
+    else
+        printf("last reload    %s at %s: %s\n", json_string_value(result), str(reload, "time"),
+               str(reload, "message"));
+}
+
+/* Readiness and the last reload: a few lines for a person, or with --json one document,
+ * {"admin": ..., "ready": GET /readyz, "reload": GET /reload}. Exits 1 when not ready. */
 static int status(int argc, char **argv, struct opts *o)
 {
     int rc = parse_opts(argc - 1, argv + 1, o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    rc = request(o, "GET", "/readyz");
-    if (rc == EXIT_UNREACHABLE)
-        return rc;
-    int reload = request(o, "GET", "/reload");
-    return rc ? rc : reload;
+    struct reply ready = {0}, reload = {0};
+    rc = call(o->admin, "GET", "/readyz", &ready);
+    if (rc == 0)
+        rc = call(o->admin, "GET", "/reload", &reload);
+    json_t *r = rc ? NULL : json_loads(ready.body, 0, NULL);
+    json_t *l = rc ? NULL : json_loads(reload.body, 0, NULL);
+    if (!rc && (!json_is_object(r) || !json_is_object(l))) {
+        fprintf(stderr, "hookd: the admin API at %s answered no JSON to GET /readyz or /reload\n",
+                o->admin);
+        rc = EXIT_FAILED;
+    } else if (!rc) {
+        if (o->json) {
+            json_t *all = json_pack("{s:s,s:O,s:O}", "admin", o->admin, "ready", r, "reload", l);
+            char *text = json_dumps(all, JSON_INDENT(2));
+            printf("%s\n", text);
+            free(text);
+            json_decref(all);
+        } else
+            print_status(o->admin, r, l);
+        rc = ready.status == 200 ? 0 : EXIT_FAILED;
+    }
+    json_decref(r);
+    json_decref(l);
+    free(ready.body);
+    free(reload.body);
+    return rc;
 }
 
 int hk_cli_main(int argc, char **argv)

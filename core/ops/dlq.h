@@ -28,5 +28,8 @@ struct hk_dlq_job {
 struct hk_dlq_job *hk_dlq_job_new(struct hk_dlq_query *q, struct hk_gen *gen);
 void hk_dlq_submit(struct hk_store *s, struct hk_dlq_job *job, struct hk_task_queue *reply_to);
 void hk_dlq_job_free(struct hk_dlq_job *job);
+/* Masks credentials and signatures in a SHOW answer's "headers" (dlq_redact.c); on failure the
+ * answer becomes a 500 without them. */
+void hk_dlq_redact_show(struct hk_dlq_job *job);
 
 #endif

@@ -108,6 +108,10 @@ static void host_log(hookd_ctx *ctx, hookd_log_level lvl, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
+    /* A message is one line: the trailing newline of a handler's output (or of a format that
+     * ends in one) would otherwise end up in the stored reason and in `dlq list`. */
+    for (size_t n = strlen(text); n && (text[n - 1] == '\n' || text[n - 1] == '\r');)
+        text[--n] = 0;
     if (capture) { /* truncated to the delivery's error field */
         size_t n = strnlen(text, current->cap - 1);
         memcpy(current->error, text, n);

@@ -135,6 +135,14 @@ void hk_verifier_free(struct hk_verifier *v)
     free(v);
 }
 
+bool hk_verifier_is_signature_header(const struct hk_verifier *v, const char *name, size_t n)
+{
+    for (const char *const *h = v->scheme->signature_headers; h && *h; h++)
+        if (hk_span_ieq(name, n, *h))
+            return true;
+    return v->signature_header && hk_span_ieq(name, n, v->signature_header);
+}
+
 int hk_verifier_check(const struct hk_verifier *v, const struct hk_verify_req *req)
 {
     return v->scheme->check(v, req);

@@ -55,6 +55,9 @@ struct hk_scheme {
      * seconds. Set in every scheme, also those without default_created, because a source
      * that names its own "created" field keeps the scheme's unit unless it says otherwise. */
     int created_scale_ms;
+    /* Headers that carry the signature; NULL-terminated. They are never stored with the
+     * event: a signature is a credential for that body (whoever holds it can resend it). */
+    const char *const *signature_headers;
     /* Content types the scheme's senders use; NULL-terminated. */
     const char *const *content_types;
     /* Optional: recognises a verified JSON request that is the sender's own handshake rather
@@ -73,7 +76,10 @@ struct hk_verifier {
      * (the generic "hmac" scheme's "algorithm"). */
     enum hk_hash hash;
     int64_t tolerance_s; /* replay window for schemes with a signed timestamp */
-    void *params;        /* owned by the scheme */
+    /* A signature header named in the configuration (the generic scheme's "header"),
+     * borrowed from params; NULL for the others. */
+    const char *signature_header;
+    void *params; /* owned by the scheme */
 };
 
 #define HK_DEFAULT_TOLERANCE_S 300
@@ -118,5 +124,8 @@ bool hk_macs_match_base64(const struct hk_macs *m, const char *s, size_t n, bool
  * 0, HK_EAUTH when malformed, HK_ESTALE when outside the window. */
 int hk_verify_timestamp(const struct hk_verifier *v, const char *s, size_t n, int64_t now_s,
                         int64_t *ts);
+
+/* Whether the header called name (n bytes, any case) carries v's signature. Any thread. */
+bool hk_verifier_is_signature_header(const struct hk_verifier *v, const char *name, size_t n);
 
 #endif

@@ -39,6 +39,8 @@ static int flagright_check(const struct hk_verifier *v, const struct hk_verify_r
     return hk_split_any(h->value, h->value_len, ',', entry_matches, &c) ? 0 : HK_EAUTH;
 }
 
+static const char *const flagright_signature_headers[] = {"x-flagright-signature",
+                                                          "x-webhook-signature", NULL};
 static const char *const json_types[] = {"application/json", NULL};
 
 const struct hk_scheme hk_scheme_flagright = {
@@ -50,5 +52,6 @@ const struct hk_scheme hk_scheme_flagright = {
     .default_type = "/type",
     .default_created = "/createdTimestamp",
     .created_scale_ms = 1,
+    .signature_headers = flagright_signature_headers,
     .content_types = json_types,
 };

@@ -29,6 +29,8 @@ static int github_check(const struct hk_verifier *v, const struct hk_verify_req 
     return hk_macs_match_hex(&macs, h->value + plen, h->value_len - plen) ? 0 : HK_EAUTH;
 }
 
+/* GitHub also sends the SHA-1 signature: not checked, but a credential all the same. */
+static const char *const github_signature_headers[] = {SIGNATURE_HEADER, "x-hub-signature", NULL};
 static const char *const github_types[] = {"application/json", "application/x-www-form-urlencoded",
                                            NULL};
 
@@ -41,5 +43,6 @@ const struct hk_scheme hk_scheme_github = {
     .default_type = "header:x-github-event",
     .default_created = NULL,
     .created_scale_ms = 1000,
+    .signature_headers = github_signature_headers,
     .content_types = github_types,
 };

@@ -152,6 +152,7 @@ static int hmac_setup(struct hk_verifier *v, const struct hk_jcur *verify)
     p->separator = sep ? *sep : 0;
     p->prefix_len = strlen(prefix);
     p->header = dup_or_null(header, &rc);
+    v->signature_header = p->header;
     p->prefix = dup_or_null(prefix, &rc);
     p->timestamp_header = dup_or_null(ts, &rc);
     int sig = setup_signed(p, verify, text);

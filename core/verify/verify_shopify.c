@@ -27,6 +27,8 @@ static int shopify_check(const struct hk_verifier *v, const struct hk_verify_req
     return hk_macs_match_base64(&macs, h->value, h->value_len, false) ? 0 : HK_EAUTH;
 }
 
+static const char *const shopify_signature_headers[] = {"x-shopify-hmac-sha256",
+                                                        "shopify-hmac-sha256", NULL};
 static const char *const json_types[] = {"application/json", NULL};
 
 const struct hk_scheme hk_scheme_shopify = {
@@ -39,5 +41,6 @@ const struct hk_scheme hk_scheme_shopify = {
     .default_type = "header:x-shopify-topic | header:shopify-topic",
     .default_created = NULL,
     .created_scale_ms = 1000,
+    .signature_headers = shopify_signature_headers,
     .content_types = json_types,
 };

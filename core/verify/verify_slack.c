@@ -75,6 +75,7 @@ static bool slack_handshake(const uint8_t *body, size_t len, struct hk_buf *out)
 }
 
 static const char *const slack_keys[] = {"tolerance_s", NULL};
+static const char *const slack_signature_headers[] = {SIGNATURE_HEADER, NULL};
 static const char *const slack_types[] = {"application/json", "application/x-www-form-urlencoded",
                                           NULL};
 
@@ -88,6 +89,7 @@ const struct hk_scheme hk_scheme_slack = {
     .default_type = "/event/type | /type | form:command",
     .default_created = "/event_time | header:x-slack-request-timestamp",
     .created_scale_ms = 1000,
+    .signature_headers = slack_signature_headers,
     .content_types = slack_types,
     .handshake = slack_handshake,
 };

@@ -106,6 +106,8 @@ static int stdwebhooks_check(const struct hk_verifier *v, const struct hk_verify
 }
 
 static const char *const stdwebhooks_keys[] = {"tolerance_s", NULL};
+static const char *const stdwebhooks_signature_headers[] = {"webhook-signature", "svix-signature",
+                                                            NULL};
 static const char *const json_types[] = {"application/json", NULL};
 
 const struct hk_scheme hk_scheme_stdwebhooks = {
@@ -120,5 +122,6 @@ const struct hk_scheme hk_scheme_stdwebhooks = {
     .default_type = "/type",
     .default_created = "header:webhook-timestamp | header:svix-timestamp",
     .created_scale_ms = 1000,
+    .signature_headers = stdwebhooks_signature_headers,
     .content_types = json_types,
 };

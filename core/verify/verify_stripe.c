@@ -70,6 +70,7 @@ static int stripe_check(const struct hk_verifier *v, const struct hk_verify_req 
 }
 
 static const char *const stripe_keys[] = {"tolerance_s", NULL};
+static const char *const stripe_signature_headers[] = {SIGNATURE_HEADER, NULL};
 static const char *const json_types[] = {"application/json", NULL};
 
 const struct hk_scheme hk_scheme_stripe = {
@@ -82,5 +83,6 @@ const struct hk_scheme hk_scheme_stripe = {
     .default_type = "/type",
     .default_created = "/created",
     .created_scale_ms = 1000,
+    .signature_headers = stripe_signature_headers,
     .content_types = json_types,
 };

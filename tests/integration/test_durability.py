@@ -5,6 +5,7 @@ import json
 import os
 import random
 import re
+import sqlite3
 import subprocess
 import threading
 import time
@@ -14,8 +15,8 @@ import uuid
 
 import pytest
 
-from harness import (HOOKD, SANITIZED, Client, base_config, db_rows, fixture, signed_post,
-                     wait_for)
+from harness import (HOOKD, SANITIZED, SECRET, Client, base_config, db_rows, fixture,
+                     flagright_sig, signed_post, wait_for)
 
 
 def body_for(eid, pad=0):
@@ -309,3 +310,64 @@ def test_wal_is_checkpointed_and_stays_bounded(make_hookd):
     # more for each of the 1,600 events) if the WAL were never restarted.
     assert wal.stat().st_size < 2 * checkpoint_bytes
     assert len(stored_ids(db)) == 1600
+
+
+def test_operator_output_is_readable_and_keeps_no_credentials(make_hookd):
+    """hookd status is a few lines for a person (--json: one document); dlq list keeps each
+    dead letter on one line; dlq show never prints a signature or a credential, and the store
+    keeps neither (issue #16, item 10)."""
+    plugins = {"20-broken.json": {"plugin": fixture("permanent"), "name": "broken",
+                                  "config": {"message": "downstream said no:\nHTTP 422\n"}}}
+    d = make_hookd(base_config(), plugins)
+    rc, out = cli(d, "status")
+    assert rc == 0, out
+    lines = out.splitlines()
+    assert lines[0] == "hookd at 127.0.0.1:%d: ready, generation 1" % d.admin_port, out
+    assert "last reload    none since hookd started" in lines, out
+    rc, out = cli(d, "status", "--json")
+    doc = json.loads(out)  # one document, not two back to back
+    assert doc["ready"]["status"] == "ready" and doc["reload"]["result"] is None
+    assert cli(d, "reload")[0] == 0
+    rc, out = cli(d, "status")
+    assert re.search(r"^last reload    ok at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: reloaded$", out,
+                     re.M), out
+
+    body = body_for("cred-1")
+    raw = signed_post(body, extra={"Authorization": "Bearer top-secret-token",
+                                   "X-Request-Source": "flagright-eu"})
+    assert Client(d.port).exchange(raw).status == 200
+    db = d.dir / "var" / "hookd.db"
+    wait_for(lambda: db_rows(db, "SELECT state FROM deliveries") == [("dead",)])
+    stored = db_rows(db, "SELECT headers FROM events")[0][0]
+    assert "x-request-source: flagright-eu" in stored.lower()  # facts about the event stay
+    assert "signature" not in stored.lower() and "top-secret-token" not in stored
+    rc, out = cli(d, "dlq", "list")
+    assert rc == 0
+    row = [l for l in out.splitlines() if "cred-1" in l]
+    assert len(row) == 1 and row[0].endswith("downstream said no: HTTP 422"), out
+    delivery = row[0].split()[0]
+    rc, out = cli(d, "dlq", "show", delivery)
+    assert rc == 0 and "cred-1" in out
+    assert flagright_sig(body, SECRET) not in out and "top-secret-token" not in out
+
+
+def test_dlq_show_masks_signatures_a_store_of_an_earlier_version_kept(make_hookd):
+    """A store written before signatures were left out still holds them: show masks them."""
+    plugins = {"20-broken.json": {"plugin": fixture("permanent"), "name": "broken"}}
+    d = make_hookd(base_config(), plugins)
+    body = body_for("old-1")
+    assert Client(d.port).exchange(signed_post(body)).status == 200
+    db = d.dir / "var" / "hookd.db"
+    wait_for(lambda: db_rows(db, "SELECT state FROM deliveries") == [("dead",)])
+    d.stop()
+    sig = flagright_sig(body, SECRET)
+    con = sqlite3.connect(str(db))
+    con.execute("UPDATE events SET headers = headers || ?",
+                ("x-flagright-signature: %s\ncookie: session=abc\n" % sig,))
+    con.commit()
+    con.close()
+    d.start()
+    rc, out = cli(d, "dlq", "show", "1")
+    assert rc == 0 and "old-1" in out, out
+    assert sig not in out and "session=abc" not in out
+    assert "x-flagright-signature: [redacted]" in out and "cookie: [redacted]" in out

@@ -180,8 +180,8 @@ struct hk_delivery *fake_delivery(const char *id, int64_t rowid)
     snprintf(env.type, sizeof env.type, "CASE_CLOSED");
     env.type_len = strlen(env.type);
     char *body = strdup("{}");
-    struct hk_event_rec *ev =
-        hk_event_create("flagright", &env, (uint8_t *)body, strlen(body), NULL, 0, hk_wall_ms());
+    struct hk_event_rec *ev = hk_event_create("flagright", &env, (uint8_t *)body, strlen(body),
+                                              NULL, 0, NULL, hk_wall_ms());
     assert_non_null(ev);
     struct hk_delivery *d = hk_delivery_new(ev, rowid, 1);
     hk_event_release(ev);

@@ -179,8 +179,8 @@ static int ingest(struct world *w, const char *id, const char *const *names, siz
     env.type_len = strlen(env.type);
     char *body = strdup("{\"id\":\"x\"}");
     struct hk_ingest *op = calloc(1, sizeof *op + n * sizeof op->targets[0]);
-    op->ev =
-        hk_event_create("flagright", &env, (uint8_t *)body, strlen(body), NULL, 0, hk_wall_ms());
+    op->ev = hk_event_create("flagright", &env, (uint8_t *)body, strlen(body), NULL, 0, NULL,
+                             hk_wall_ms());
     op->ntargets = n;
     if (n)
         memcpy(op->targets, names, n * sizeof *names);
