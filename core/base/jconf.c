@@ -142,6 +142,13 @@ static void position(const struct hk_jcur *c, int *line, int *col)
     hk_json_position(c->doc->text, c->doc->len, off, line, col);
 }
 
+void hk_jcur_where(const struct hk_jcur *c, char *out, size_t cap)
+{
+    int line, col;
+    position(c, &line, &col);
+    snprintf(out, cap, "%s:%d:%d", c->doc->name, line, col);
+}
+
 static void report(const struct hk_jcur *c, struct hk_diags *to, const char *fmt, va_list ap)
 {
     char path[JCONF_PATH_MAX], text[1024];

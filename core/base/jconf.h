@@ -51,6 +51,9 @@ void hk_jcur_warn(const struct hk_jcur *c, struct hk_diags *warnings, const char
     __attribute__((format(printf, 3, 4)));
 /* Writes the key path ("sources[0].verify") into out. */
 void hk_jcur_path(const struct hk_jcur *c, char *out, size_t cap);
+/* Writes "FILE:LINE:COL" of c (of its nearest present parent when c is absent) into out: the
+ * front of a message about that value made elsewhere (a plugin's check of its own config). */
+void hk_jcur_where(const struct hk_jcur *c, char *out, size_t cap);
 
 /* Checks that c is an object whose keys are all in the NULL-terminated allowed list, and
  * reports each unknown key (with the closest allowed one). An absent c passes. */

@@ -29,6 +29,25 @@ static void join(const char *const *v, const char *sep, char *out, size_t cap)
         snprintf(out, cap, "(none)");
 }
 
+#define HK_WHERE_MAX 512
+
+/* Where a message about the instance file's member key begins: "FILE:LINE:COL" of key's member
+ * sub, or of its element index (sub NULL, index >= 0), or of key itself; just FILE when the
+ * document is not at hand (a worker process gets the settings without it). */
+static const char *where(const struct hk_instance_conf *ic, const char *key, const char *sub,
+                         long index, char *out, size_t cap)
+{
+    if (!ic->doc) {
+        snprintf(out, cap, "%s", ic->file);
+        return out;
+    }
+    struct hk_jcur root = hk_jcur_root(ic->doc);
+    struct hk_jcur k = hk_jcur_member(&root, key);
+    struct hk_jcur m = sub ? hk_jcur_member(&k, sub) : hk_jcur_element(&k, (size_t)index);
+    hk_jcur_where(sub || index >= 0 ? &m : &k, out, cap);
+    return out;
+}
+
 static bool declared(const hookd_plugin *d, const char *key)
 {
     for (size_t i = 0; d->conf_keys && d->conf_keys[i]; i++)
@@ -41,8 +60,8 @@ static bool declared(const hookd_plugin *d, const char *key)
 static int check_config_keys(const struct hk_instance *inst, char *err, size_t cap)
 {
     const hookd_plugin *d = inst->lib->desc;
-    const char *file = inst->conf->file, *key;
-    char keys[512];
+    const char *key;
+    char keys[512], at[HK_WHERE_MAX];
     json_t *v;
     if (!json_is_object(inst->conf->config))
         return 0;
@@ -50,14 +69,15 @@ static int check_config_keys(const struct hk_instance *inst, char *err, size_t c
     {
         if (declared(d, key))
             continue;
+        where(inst->conf, "config", key, -1, at, sizeof at);
         if (!count(d->conf_keys))
             return hk_errmsg(err, cap, HK_ECONF,
                              "%s: config.%s: plugin \"%s\" accepts no configuration: remove "
                              "\"config\"",
-                             file, key, d->name);
+                             at, key, d->name);
         join(d->conf_keys, ", ", keys, sizeof keys);
         return hk_errmsg(err, cap, HK_ECONF,
-                         "%s: config.%s: plugin \"%s\" accepts no key \"%s\": use one of %s", file,
+                         "%s: config.%s: plugin \"%s\" accepts no key \"%s\": use one of %s", at,
                          key, d->name, key, keys);
     }
     return 0;
@@ -77,7 +97,7 @@ static int set_patterns(struct hk_instance *inst, char *err, size_t cap)
     const hookd_plugin *d = inst->lib->desc;
     const char *const *events = inst->conf->events;
     const char *const *src = events ? events : d->subscribe;
-    char subs[512];
+    char subs[512], at[HK_WHERE_MAX];
     for (size_t i = 0; events && events[i]; i++) {
         if (within_any(events[i], d->subscribe))
             continue;
@@ -85,7 +105,8 @@ static int set_patterns(struct hk_instance *inst, char *err, size_t cap)
         return hk_errmsg(err, cap, HK_ECONF,
                          "%s: events[%zu]: \"%s\" is not among the events plugin \"%s\" "
                          "subscribes to (%s): remove it or narrow it to one of those",
-                         inst->conf->file, i, events[i], d->name, subs);
+                         where(inst->conf, "events", NULL, (long)i, at, sizeof at), i, events[i],
+                         d->name, subs);
     }
     size_t n = count(src);
     inst->patterns = calloc(n + 1, sizeof *inst->patterns);
@@ -139,7 +160,10 @@ static void set_in_init(struct hk_instance *inst, bool on)
 
 static int init_failed(const struct hk_instance *inst, int rc, char *err, size_t cap)
 {
-    const char *file = inst->conf->file, *name = inst->lib->desc->name;
+    char at[HK_WHERE_MAX];
+    const char *file = where(inst->conf, inst->conf->config ? "config" : "plugin", NULL, -1, at,
+                             sizeof at),
+               *name = inst->lib->desc->name;
     const char *why = rc < 0 && rc > -4096 ? strerror(-rc) : "not a negative errno";
     if (inst->init_error[0])
         return hk_errmsg(err, cap, HK_EPLUGIN,
@@ -220,7 +244,7 @@ static void release_lib(struct hk_instance *inst)
 int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **out, char *err,
                        size_t cap)
 {
-    char msg[HK_ERRMSG_MAX];
+    char msg[HK_ERRMSG_MAX], at[HK_WHERE_MAX];
     *out = NULL;
     struct hk_instance *inst = calloc(1, sizeof *inst);
     if (!inst)
@@ -238,7 +262,7 @@ int hk_instance_create(const struct hk_instance_conf *ic, struct hk_instance **o
                           : hk_plugin_lib_open(ic->so_path, &inst->lib, msg, sizeof msg);
     if (rc) {
         if (!ic->isolated)
-            hk_errmsg(err, cap, rc, "%s: %s", ic->file, msg);
+            hk_errmsg(err, cap, rc, "%s: %s", where(ic, "plugin", NULL, -1, at, sizeof at), msg);
         goto err_free;
     }
     rc = prepare(inst, err, cap);

@@ -1,8 +1,9 @@
 """The command line: --version, -t with every problem listed, exit statuses."""
 import json
+import re
 import subprocess
 
-from harness import HOOKD, Hookd, base_config
+from harness import HOOKD, Hookd, base_config, fixture
 
 
 def test_version():
@@ -104,3 +105,33 @@ def test_a_secret_file_everyone_can_read_is_warned_about(tmp_path):
     assert ('hookd: warning: source "flagright": secret file secrets/old is readable by every '
             'user (mode 0644): chmod 600 it, owned by the user hookd runs as') in out
     assert "00000000-0000" not in out  # never the secret itself
+
+
+def test_a_source_with_a_problem_gives_one_error_not_a_follow_up(tmp_path):
+    """An unset secret is one error: the plugin naming that source is not wrong as well
+    (issue #16, item 6)."""
+    conf = base_config()
+    conf["sources"][0]["verify"]["secrets"] = [{"env": "HK_SECRET_NOT_SET_HERE"}]
+    d = Hookd(tmp_path, conf, {"20-hello.json": {"plugin": fixture("recorder"), "name": "hello",
+                                                 "sources": ["flagright", "nope"],
+                                                 "config": {"path": str(tmp_path / "r")}}})
+    rc, out = d.check()
+    assert rc == 1
+    assert "environment variable HK_SECRET_NOT_SET_HERE is not set" in out
+    assert "sources[0]: not the name of a source" not in out
+    assert re.search(r"plugins.d/20-hello.json:\d+:\d+: sources\[1\]: not the name of a source",
+                     out), out
+
+
+def test_plugin_config_errors_name_file_line_and_column(tmp_path):
+    """Problems only the plugin's own checks find (a key it does not take, an init() that
+    fails) point at FILE:LINE:COL like every other configuration error."""
+    d = Hookd(tmp_path, base_config(), {
+        "20-keys.json": {"plugin": fixture("recorder"), "name": "keys",
+                         "config": {"path": str(tmp_path / "r"), "colour": "red"}},
+        "30-init.json": {"plugin": fixture("init_fail"), "name": "init"}})
+    rc, out = d.check()
+    assert rc == 1
+    assert re.search(r'plugins.d/20-keys.json:\d+:\d+: config.colour: plugin "recorder" accepts '
+                     r'no key "colour"', out), out
+    assert re.search(r'plugins.d/30-init.json:\d+:\d+: plugin "init_fail" failed to start', out), out

@@ -89,7 +89,7 @@ def test_unknown_key_in_instance_file(tmp_path):
     inst.write_text(json.dumps({"config": {"pathh": "x"}}))
     rc, _, err = run("--plugin", fixture("keyed"), "--config", str(inst), "--events", EVENTS)
     assert rc == 2
-    assert 'k.json: config.pathh: plugin "keyed" accepts no key "pathh": use one of path' in err
+    assert 'k.json:1:22: config.pathh: plugin "keyed" accepts no key "pathh": use one of path' in err
 
 
 def test_bad_lines_exit_2(tmp_path):
