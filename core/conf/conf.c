@@ -1,5 +1,6 @@
 /* conf.c -- reading hookd.json: listeners, limits, sources, store, admin, logging. */
 #include "conf/conf.h"
+#include "conf/plugin_dir.h"
 
 #include "base/err.h"
 #include "base/log.h"
@@ -284,11 +285,11 @@ static int parse_threads(const struct hk_jcur *root, const char *key, uint32_t *
 
 static int parse_misc(struct hk_conf *c, const struct hk_jcur *root)
 {
-    const char *plugin_dir = HOOKD_DEFAULT_PLUGIN_DIR;
+    const char *plugin_dir = NULL;
     int rc = parse_threads(root, "io_threads", &c->io_threads);
     rc |= parse_threads(root, "check_threads", &c->check_threads);
     rc |= hk_jconf_string(root, "plugin_dir", false, &plugin_dir);
-    c->plugin_dir = resolve(c->dir, plugin_dir);
+    c->plugin_dir = plugin_dir ? resolve(c->dir, plugin_dir) : hk_default_plugin_dir();
     return c->plugin_dir ? rc : HK_ENOMEM;
 }
 

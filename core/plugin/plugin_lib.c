@@ -40,10 +40,12 @@ static int open_checked(const char *path, char *err, size_t cap)
     struct stat st;
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT)
-        return hk_errmsg(err, cap, HK_ENOENT,
-                         "plugin file %s does not exist: install the plugin there, or correct "
-                         "\"plugin\" (a bare name is looked up as NAME.so in plugin_dir)",
-                         path);
+        return hk_errmsg(
+            err, cap, HK_ENOENT,
+            "plugin file %s does not exist: install the plugin there, or correct "
+            "\"plugin\" (a bare name is looked up as NAME.so in hookd.json's \"plugin_dir\", "
+            "or hookd-plugin-run's --plugin-dir)",
+            path);
     if (fd < 0)
         return hk_errmsg(err, cap, -errno,
                          "cannot read plugin file %s: %s: make it readable by hookd", path,

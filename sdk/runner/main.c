@@ -5,6 +5,7 @@
 #include "base/errmsg.h"
 #include "base/log.h"
 #include "conf/conf_instance.h"
+#include "conf/plugin_dir.h"
 #include "daemon/runtime_dir.h"
 #include "daemon/worker.h"
 #include "plugin/isolated.h"
@@ -13,6 +14,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ATTEMPTS_MAX 100
 
@@ -33,8 +35,9 @@ static const char usage_text[] =
     "(default \"flagright\"), its attempt 1. With --attempts N an event that returns RETRY\n"
     "is delivered again at once, up to N attempts in all. --header adds a request header\n"
     "to every event; --headers reads one 'Name: value' per line from FILE. A bare\n"
-    "\"plugin\" name in INSTANCE.json is looked up as NAME.so in DIR (default: the\n"
-    "installed hookd's plugin directory).\n"
+    "\"plugin\" name in INSTANCE.json, and a --plugin file name that is not in the current\n"
+    "directory, are looked up as NAME.so in DIR (default: the plugin directory beside this\n"
+    "program: PREFIX/lib/hookd/plugins when installed, build/plugins in a build tree).\n"
     "\n"
     "Prints one line per event to standard output: ID TYPE RESULT, where RESULT is OK,\n"
     "RETRY or PERMANENT (the last delivery's), or SKIPPED for an event the instance does\n"
@@ -193,7 +196,6 @@ static int parse_args(int argc, char **argv, struct pr_opts *o)
                           .id_field = "id",
                           .type_field = "type",
                           .created_field = "createdTimestamp",
-                          .plugin_dir = HOOKD_DEFAULT_PLUGIN_DIR,
                           .attempts = 1,
                           .isolation = -1};
     int opt;
@@ -273,13 +275,23 @@ static int load_doc(const struct pr_opts *o, struct pr_run *r)
     return 0;
 }
 
+/* --plugin: a path, or a file name without a directory that is not in the current one
+ * ("exec.so", "exec"): then the plugin of that name in the plugin directory, as hookd finds
+ * "plugin": "exec". */
 static int override_plugin(const struct pr_opts *o, struct pr_run *r)
 {
-    char abs[PATH_MAX];
+    char abs[PATH_MAX], in_dir[PATH_MAX + 256];
     if (!o->plugin)
         return 0;
+    const char *path = o->plugin;
+    if (!strchr(path, '/') && access(path, F_OK) != 0) {
+        size_t n = strlen(path);
+        bool has_so = n > 3 && strcmp(path + n - 3, ".so") == 0;
+        snprintf(in_dir, sizeof in_dir, "%s/%s%s", r->conf.plugin_dir, path, has_so ? "" : ".so");
+        path = in_dir;
+    }
     free(r->ic.so_path);
-    r->ic.so_path = strdup(realpath(o->plugin, abs) ? abs : o->plugin);
+    r->ic.so_path = strdup(realpath(path, abs) ? abs : path);
     return r->ic.so_path ? 0 : HK_ENOMEM;
 }
 
@@ -289,8 +301,8 @@ static int load_instance(const struct pr_opts *o, struct pr_run *r)
     r->source.name = o->source;
     r->conf.sources = &r->source;
     r->conf.nsources = 1;
-    r->conf.plugin_dir = realpath(o->plugin_dir, NULL);
-    if (!r->conf.plugin_dir)
+    r->conf.plugin_dir = !o->plugin_dir ? hk_default_plugin_dir() : realpath(o->plugin_dir, NULL);
+    if (!r->conf.plugin_dir && o->plugin_dir)
         r->conf.plugin_dir = strdup(o->plugin_dir); /* a missing directory: named later */
     int rc = r->conf.plugin_dir ? load_doc(o, r) : HK_ENOMEM;
     if (rc == 0)

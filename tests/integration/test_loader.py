@@ -1,5 +1,6 @@
 """The plugin loader through `hookd -t`: every refusal names the file, the cause and the fix;
 good plugins are listed one line per instance; init() and fini() both run."""
+import json
 import os
 import re
 import shutil
@@ -7,7 +8,7 @@ import subprocess
 
 import pytest
 
-from harness import HOOKD, PLUGIN_DIR, Hookd, fixture
+from harness import HOOKD, PLUGIN_DIR, Hookd, base_config, fixture
 
 
 def check(tmp_path, plugins, env=None):
@@ -155,3 +156,27 @@ def test_runtime_directory_removed(tmp_path):
                     env={"TMPDIR": str(rt)})
     assert rc == 1
     assert list(rt.iterdir()) == []  # also after a failed check
+
+
+def test_without_plugin_dir_the_plugins_beside_the_binary_are_found(tmp_path):
+    """A configuration without "plugin_dir" (the sample conf/, or a copy of it anywhere) uses
+    the plugin directory that belongs to the binary: build/plugins for build/core/hookd,
+    PREFIX/lib/hookd/plugins once installed; hookd-plugin-run finds "--plugin log.so" there."""
+    conf = base_config()
+    del conf["plugin_dir"]
+    log = tmp_path / "events.log"
+    d = Hookd(tmp_path, conf, {"10-log.json": {"plugin": "log", "name": "events",
+                                               "config": {"path": str(log)}}})
+    rc, out = d.check()
+    assert rc == 0, out
+    beside = os.path.realpath(os.path.join(os.path.dirname(HOOKD), "..", "plugins", "log.so"))
+    assert "(%s)" % beside in out, out
+    runner = os.path.join(os.path.dirname(os.path.dirname(HOOKD)), "sdk", "hookd-plugin-run")
+    events = tmp_path / "e.jsonl"
+    events.write_text('{"id":"a","type":"T"}\n')
+    inst = tmp_path / "log.json"
+    inst.write_text(json.dumps({"config": {"path": str(log)}}))
+    p = subprocess.run([runner, "--plugin", "log.so", "--config", str(inst), "--events",
+                        str(events)], capture_output=True, text=True, cwd=str(tmp_path),
+                       timeout=60)
+    assert p.returncode == 0 and p.stdout.splitlines() == ["a T OK"], p.stderr
