@@ -1,5 +1,6 @@
 /* conf.c -- reading hookd.json: listeners, limits, sources, store, admin, logging. */
 #include "conf/conf.h"
+#include "conf/admin.h"
 #include "conf/plugin_dir.h"
 
 #include "base/err.h"
@@ -43,7 +44,6 @@ static const char *const limit_keys[] = {"max_body_bytes",
                                          NULL};
 static const char *const store_keys[] = {
     "path", "durability", "dedup_window", "queue_max", "batch_max", "prune_interval", NULL};
-static const char *const admin_keys[] = {"address", NULL};
 static const char *const log_keys[] = {"level", "format", "access", NULL};
 static const char *const reload_keys[] = {"drain_timeout_ms", NULL};
 
@@ -80,8 +80,8 @@ int hk_sockaddr_parse(const char *s, struct sockaddr_storage *sa, socklen_t *len
     return inet_pton(AF_INET, host, &a4->sin_addr) == 1 ? 0 : HK_EINVAL;
 }
 
-static int parse_address(const struct hk_jcur *obj, const char *key, const char **text,
-                         struct sockaddr_storage *sa, socklen_t *len)
+int hk_conf_parse_address(const struct hk_jcur *obj, const char *key, const char **text,
+                          struct sockaddr_storage *sa, socklen_t *len)
 {
     if (hk_jconf_string(obj, key, true, text))
         return HK_ECONF;
@@ -98,7 +98,7 @@ static int parse_listener(struct hk_conf *c, const struct hk_jcur *el, struct hk
 {
     struct hk_jcur tls = hk_jcur_member(el, "tls");
     int rc = hk_jconf_object(el, listen_keys);
-    rc |= parse_address(el, "address", &l->address, &l->sa, &l->salen);
+    rc |= hk_conf_parse_address(el, "address", &l->address, &l->sa, &l->salen);
     rc |= hk_jconf_bool(el, "proxy_protocol", &l->proxy_protocol);
     if (tls.val)
         rc |= hk_tls_server_parse(&tls, c->dir, &c->warnings, &l->tls);
@@ -195,8 +195,7 @@ static int parse_sources(struct hk_conf *c, const struct hk_jcur *root, struct h
     return rc;
 }
 
-/* dir/rel, or rel when it is absolute; malloc'd. */
-static char *resolve(const char *dir, const char *rel)
+char *hk_conf_resolve(const char *dir, const char *rel)
 {
     char *out = NULL;
     if (rel[0] == '/')
@@ -226,26 +225,8 @@ static int parse_store(struct hk_conf *c, const struct hk_jcur *root)
     s->durability = (enum hk_durability)d;
     s->queue_max = (uint32_t)queue;
     s->batch_max = (uint32_t)batch;
-    s->path = resolve(c->dir, path);
+    s->path = hk_conf_resolve(c->dir, path);
     return s->path ? rc : HK_ENOMEM;
-}
-
-#define ADMIN_DEFAULT "127.0.0.1:9091"
-
-/* The admin listener is on by default, on loopback; "admin": false turns it off. */
-static int parse_admin(struct hk_conf *c, const struct hk_jcur *root)
-{
-    struct hk_jcur admin = hk_jcur_member(root, "admin");
-    if (json_is_false(admin.val))
-        return 0;
-    if (!admin.val) {
-        c->admin_address = ADMIN_DEFAULT;
-        return hk_sockaddr_parse(ADMIN_DEFAULT, &c->admin_sa, &c->admin_salen);
-    }
-    if (!json_is_object(admin.val))
-        return hk_jcur_error(&admin, "expected {\"address\": \"127.0.0.1:9091\"} or false");
-    return hk_jconf_object(&admin, admin_keys) |
-           parse_address(&admin, "address", &c->admin_address, &c->admin_sa, &c->admin_salen);
 }
 
 static int parse_admin_log(struct hk_conf *c, const struct hk_jcur *root)
@@ -259,7 +240,7 @@ static int parse_admin_log(struct hk_conf *c, const struct hk_jcur *root)
     c->access_log = true;
     c->shutdown_timeout_ms = 10000;
     c->reload_drain_timeout_ms = 60000;
-    int rc = parse_admin(c, root) | hk_jconf_object(&log, log_keys) |
+    int rc = hk_conf_admin_parse(c, root) | hk_jconf_object(&log, log_keys) |
              hk_jconf_object(&reload, reload_keys);
     rc |= hk_jconf_enum(&log, "level", levels, &c->log_level);
     rc |= hk_jconf_enum(&log, "format", formats, &c->log_format);
@@ -289,7 +270,7 @@ static int parse_misc(struct hk_conf *c, const struct hk_jcur *root)
     int rc = parse_threads(root, "io_threads", &c->io_threads);
     rc |= parse_threads(root, "check_threads", &c->check_threads);
     rc |= hk_jconf_string(root, "plugin_dir", false, &plugin_dir);
-    c->plugin_dir = plugin_dir ? resolve(c->dir, plugin_dir) : hk_default_plugin_dir();
+    c->plugin_dir = plugin_dir ? hk_conf_resolve(c->dir, plugin_dir) : hk_default_plugin_dir();
     return c->plugin_dir ? rc : HK_ENOMEM;
 }
 
@@ -412,6 +393,7 @@ void hk_conf_free(struct hk_conf *c)
     hk_conf_instances_free(c);
     free(c->store.path);
     free(c->plugin_dir);
+    hk_conf_admin_free(c);
     free(c->hash);
     hk_jdoc_free(&c->main);
     hk_diags_free(&c->warnings);

@@ -9,6 +9,7 @@
 
 #include "base/diag.h"
 #include "base/jconf.h"
+#include "base/secret.h"
 #include "conf/source.h"
 
 #include <stdbool.h>
@@ -98,9 +99,12 @@ struct hk_conf {
     struct hk_instance_conf *instances;
     size_t ninstances;
     struct hk_store_conf store;
-    const char *admin_address; /* NULL: no admin listener */
+    const char *admin_address; /* NULL: no admin TCP listener */
     struct sockaddr_storage admin_sa;
     socklen_t admin_salen;
+    char *admin_socket;           /* owned; absolute path of the admin Unix socket; NULL: none */
+    struct hk_secret admin_token; /* "admin.token": Bearer token for the TCP listener */
+    bool has_admin_token;
     int log_level;  /* enum hk_log_level */
     int log_format; /* enum hk_log_format */
     bool access_log;
@@ -129,5 +133,11 @@ const struct hk_source *hk_conf_source_by_path(const struct hk_conf *c, const ch
 
 /* Parses "127.0.0.1:8080", "[::1]:8080" or ":8080" (all IPv4 addresses). 0 or HK_EINVAL. */
 int hk_sockaddr_parse(const char *s, struct sockaddr_storage *sa, socklen_t *len);
+
+/* dir/rel, or rel when it is absolute; malloc'd (NULL when out of memory). */
+char *hk_conf_resolve(const char *dir, const char *rel);
+/* Reads obj.key as "HOST:PORT" into *text, *sa and *len; reports a bad one. 0 or HK_ECONF. */
+int hk_conf_parse_address(const struct hk_jcur *obj, const char *key, const char **text,
+                          struct sockaddr_storage *sa, socklen_t *len);
 
 #endif

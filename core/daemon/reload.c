@@ -194,6 +194,9 @@ static int needs_restart(const struct hk_conf *a, const struct hk_conf *b, char 
     else if ((a->admin_address == NULL) != (b->admin_address == NULL) ||
              (a->admin_address && strcmp(a->admin_address, b->admin_address)))
         snprintf(err, cap, "the admin address changed: restart hookd to apply it");
+    else if ((a->admin_socket == NULL) != (b->admin_socket == NULL) ||
+             (a->admin_socket && strcmp(a->admin_socket, b->admin_socket)))
+        snprintf(err, cap, "the admin socket changed: restart hookd to apply it");
     else
         return 0;
     return HK_ECONF;

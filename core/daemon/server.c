@@ -258,7 +258,7 @@ static int start(struct hk_server *s)
 {
     const struct hk_conf *c = s->gen->conf;
     size_check_pool(c->check_threads);
-    int rc = create_io(s, c->io_threads, c->admin_address != NULL);
+    int rc = create_io(s, c->io_threads, c->admin_address || c->admin_socket);
     if (rc == 0)
         fill_ops_host(s);
     if (rc == 0)
@@ -403,11 +403,13 @@ int hk_server_run(const char *confdir)
         /* A plugin thread still runs inside its handle(): leave without running exit-time
          * code under its feet. The store has committed; the delivery will be redone. */
         hk_runtime_dir_remove();
+        hk_server_remove_admin_socket(&s);
         hk_log(HK_LOG_INFO, "hookd stopped", HK_S("note", "a handler call was abandoned"));
         _exit(0);
     }
     hk_inflight_close(s.inflight); /* a graceful stop: nothing was interrupted by a crash */
     hk_store_close(s.store);
+    hk_server_remove_admin_socket(&s);
     free(s.exe);
     free(s.confdir);
     hk_log(HK_LOG_INFO, "hookd stopped");

@@ -33,6 +33,7 @@ struct hk_server {
     uint64_t drain_check_gen;
     char *confdir;             /* owned; absolute */
     char *exe;                 /* owned; this executable, to run `hookd -t` for a reload */
+    char *admin_socket;        /* owned; the admin socket's path while hookd made it, or NULL */
     pthread_mutex_t reload_mu; /* guards reload, reload_waiters, reload_pending */
     struct hk_reload_status reload;
     struct hk_reload_waiter *reload_waiters;
@@ -54,6 +55,8 @@ int hk_server_probe_free(const struct hk_listen_conf *lc);
 int hk_server_listen_fds(const struct hk_listen_conf *lc, unsigned n, int *fds, const char *what);
 /* Opens every listener of the current generation, and the admin listener. */
 int hk_server_open_listeners(struct hk_server *s);
+/* Removes the admin socket's file, if hookd made one (at a clean stop). */
+void hk_server_remove_admin_socket(struct hk_server *s);
 
 /* Loads confdir, opens listeners and runs until SIGTERM/SIGINT; returns the exit status. */
 int hk_server_run(const char *confdir);

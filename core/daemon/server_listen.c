@@ -7,9 +7,14 @@
 #include "ops/admin.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static void describe(const struct sockaddr *sa, char *out, size_t cap)
@@ -75,6 +80,52 @@ int hk_server_listen_fds(const struct hk_listen_conf *lc, unsigned n, int *fds, 
     return 0;
 }
 
+/* A path where a socket is, that nobody answers on: left by a hookd that did not stop
+ * cleanly. Anything else (a live socket, a file of another kind) is not hookd's to remove. */
+static bool stale_socket(const char *path, const struct sockaddr_un *un)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode))
+        return false;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool answered = fd >= 0 && connect(fd, (const struct sockaddr *)un, sizeof *un) == 0;
+    if (fd >= 0)
+        close(fd);
+    return !answered;
+}
+
+/* The admin API's Unix socket at path, mode 0600: only hookd's user (and root) may connect,
+ * so what comes through it needs no token. */
+static int open_admin_socket(struct hk_server *s, const char *path)
+{
+    struct sockaddr_un un = {.sun_family = AF_UNIX};
+    snprintf(un.sun_path, sizeof un.sun_path, "%s", path); /* its length was checked */
+    if (stale_socket(path, &un))
+        unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int rc = fd < 0 ? -errno : 0;
+    if (rc == 0 && bind(fd, (const struct sockaddr *)&un, sizeof un) != 0)
+        rc = -errno;
+    /* Before listen(), nobody can connect: the mode is right before the first peer. */
+    if (rc == 0 && (chmod(path, 0600) != 0 || listen(fd, 64) != 0))
+        rc = -errno;
+    if (rc) {
+        hk_log(HK_LOG_ERROR, "cannot open the admin socket", HK_S("path", path),
+               HK_S("error", hk_strerror(rc)),
+               HK_S("fix", rc == -EADDRINUSE ? "another process answers on it: stop it, or "
+                                               "choose another admin.socket"
+                                             : "create its directory, writable by hookd's user"));
+        if (fd >= 0)
+            close(fd);
+        return rc;
+    }
+    s->admin_socket = strdup(path);
+    hk_log(HK_LOG_INFO, "admin listening", HK_S("socket", path));
+    return hk_io_add_listener(s->io[s->nio], fd,
+                              &(struct hk_listen_conf){.address = path, .admin = true},
+                              &hk_admin_handler, &s->ops);
+}
+
 int hk_server_open_listeners(struct hk_server *s)
 {
     const struct hk_conf *c = s->gen->conf;
@@ -86,6 +137,8 @@ int hk_server_open_listeners(struct hk_server *s)
         for (unsigned i = 0; rc == 0 && i < s->nio; i++)
             rc = hk_io_add_listener(s->io[i], fds[i], &c->listen[k], &hk_ingress_handler, s->store);
     }
+    if (rc == 0 && c->admin_socket)
+        rc = open_admin_socket(s, c->admin_socket);
     if (rc || !c->admin_address)
         return rc;
     struct hk_listen_conf admin = {
@@ -94,4 +147,12 @@ int hk_server_open_listeners(struct hk_server *s)
     if (rc == 0)
         rc = hk_server_listen_fds(&admin, 1, fds, "admin listening");
     return rc ? rc : hk_io_add_listener(s->io[s->nio], fds[0], &admin, &hk_admin_handler, &s->ops);
+}
+
+void hk_server_remove_admin_socket(struct hk_server *s)
+{
+    if (s->admin_socket)
+        unlink(s->admin_socket);
+    free(s->admin_socket);
+    s->admin_socket = NULL;
 }

@@ -438,11 +438,21 @@ void hk_conn_respond(struct hk_conn *c, const struct hk_response *r)
         resume(c);
 }
 
+/* A stream handle of the listener's kind on its loop. */
+static int stream_init(const struct hk_listener *l, void *handle)
+{
+    return l->unix_socket ? uv_pipe_init(&l->io->loop, handle, 0)
+                          : uv_tcp_init(&l->io->loop, handle);
+}
+
 /* Accepts into a bare handle and closes it: the connection is refused. */
 static void refuse(struct hk_listener *l)
 {
-    uv_tcp_t *t = malloc(sizeof *t);
-    if (!t || uv_tcp_init(&l->io->loop, t) != 0) {
+    union {
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+    } *t = malloc(sizeof *t);
+    if (!t || stream_init(l, t) != 0) {
         free(t);
         return;
     }
@@ -450,14 +460,14 @@ static void refuse(struct hk_listener *l)
     uv_close((uv_handle_t *)t, (uv_close_cb)free);
 }
 
-/* A connection on io for a listener configured as lc, with its TLS session if lc has TLS. */
-static struct hk_conn *conn_new(struct hk_io *io, const struct hk_listen_conf *lc)
+/* A connection on l's loop for a listener configured as lc, with its TLS session if lc has
+ * TLS. */
+static struct hk_conn *conn_new(struct hk_listener *l, const struct hk_listen_conf *lc)
 {
     struct hk_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    if ((lc->tls && hk_tls_session_new(lc->tls, &c->tls) != 0) ||
-        uv_tcp_init(&io->loop, &c->tcp) != 0) {
+    if ((lc->tls && hk_tls_session_new(lc->tls, &c->tls) != 0) || stream_init(l, &c->tcp) != 0) {
         hk_tls_session_free(c->tls);
         free(c);
         return NULL;
@@ -483,7 +493,7 @@ void hk_conn_accept(struct hk_listener *l)
         refuse(l);
         return;
     }
-    struct hk_conn *c = conn_new(io, lc);
+    struct hk_conn *c = conn_new(l, lc);
     if (!c) {
         atomic_fetch_sub(io->open_conns, 1);
         refuse(l);
@@ -505,12 +515,17 @@ void hk_conn_accept(struct hk_listener *l)
     uv_timer_init(&io->loop, &c->timer);
     c->timer.data = c;
     c->open_handles = 2;
-    struct sockaddr_storage ss;
-    int len = sizeof ss;
-    if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &len) == 0)
-        hk_addr_from_sockaddr((struct sockaddr *)&ss, &c->peer);
-    hk_addr_format(&c->peer, c->peer_text, sizeof c->peer_text);
-    uv_tcp_nodelay(t, 1);
+    c->via_unix = l->unix_socket;
+    if (c->via_unix) {
+        snprintf(c->peer_text, sizeof c->peer_text, "unix");
+    } else {
+        struct sockaddr_storage ss;
+        int len = sizeof ss;
+        if (uv_tcp_getpeername(t, (struct sockaddr *)&ss, &len) == 0)
+            hk_addr_from_sockaddr((struct sockaddr *)&ss, &c->peer);
+        hk_addr_format(&c->peer, c->peer_text, sizeof c->peer_text);
+        uv_tcp_nodelay(t, 1);
+    }
     hk_http_init(&c->http, &c->limits);
     c->next = io->conns;
     if (io->conns)

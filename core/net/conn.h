@@ -43,7 +43,10 @@ enum hk_conn_phase {
 };
 
 struct hk_conn {
-    uv_tcp_t tcp; /* tcp.data and timer.data are the connection */
+    union {
+        uv_tcp_t tcp;   /* tcp.data and timer.data are the connection */
+        uv_pipe_t pipe; /* on a Unix-socket listener: its peer is local (see via_unix) */
+    };
     uv_timer_t timer;
     struct hk_io *io;
     const struct hk_conn_handler *handler;
@@ -62,6 +65,7 @@ struct hk_conn {
     bool close_after_write;
     bool reading;
     bool await_proxy;      /* the PROXY protocol header has not been read yet */
+    bool via_unix;         /* came in on a Unix socket: the file's mode let the peer in */
     bool busy;             /* a request is being answered; memory stays until it is */
     bool in_process;       /* inside the parse loop: answers then are synchronous */
     unsigned open_handles; /* tcp, timer: freed when both have closed and !busy */

@@ -58,9 +58,16 @@ int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc
     l->handler_ctx = handler_ctx;
     l->ordinal = lc->ordinal;
     l->admin = lc->admin;
-    l->tcp.data = l;
-    int rc = uv_tcp_init(&io->loop, &l->tcp);
-    if (rc == 0 && (rc = uv_tcp_open(&l->tcp, fd)) == 0)
+    struct sockaddr_storage ss;
+    socklen_t sslen = sizeof ss;
+    l->unix_socket =
+        getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 && ss.ss_family == AF_UNIX;
+    int rc =
+        l->unix_socket ? uv_pipe_init(&io->loop, &l->pipe, 0) : uv_tcp_init(&io->loop, &l->tcp);
+    l->tcp.data = l; /* the same place in both */
+    if (rc == 0)
+        rc = l->unix_socket ? uv_pipe_open(&l->pipe, fd) : uv_tcp_open(&l->tcp, fd);
+    if (rc == 0)
         rc = uv_listen((uv_stream_t *)&l->tcp, LISTEN_BACKLOG, connection_cb);
     if (rc) {
         close(fd);

@@ -35,7 +35,11 @@ struct hk_io_owner {
 };
 
 struct hk_listener {
-    uv_tcp_t tcp; /* tcp.data is the listener */
+    union {
+        uv_tcp_t tcp;   /* tcp.data is the listener */
+        uv_pipe_t pipe; /* a Unix socket (the admin socket): pipe.data is the listener */
+    };
+    bool unix_socket;
     struct hk_io *io;
     char *address; /* owned; with ordinal, the key that ties it to the configuration */
     unsigned ordinal;

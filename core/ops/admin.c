@@ -2,6 +2,9 @@
 #include "ops/admin.h"
 
 #include "base/clock.h"
+#include "base/codec.h"
+#include "base/sha256.h"
+#include "conf/conf.h"
 #include "base/err.h"
 #include "base/log.h"
 #include "deliver/lane.h"
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* What the admin listener reports on (its handler context, see admin.h). */
 static const struct hk_ops_host *host_of(const struct hk_conn *c)
@@ -151,10 +155,81 @@ static void reload_done_cb(void *user, const struct hk_reload_status *st)
     reply_json(c, st->ok ? 200 : 409, hk_reload_status_json(st));
 }
 
+/* ---- who may ask ---- */
+
+static _Atomic uint64_t auth_failures;
+
+uint64_t hk_admin_auth_failures(void)
+{
+    return atomic_load(&auth_failures);
+}
+
+/* Whether value is "Bearer <token>", compared through SHA-256 so that neither the bytes nor
+ * the length of the token show in the time it takes. */
+static bool bearer_matches(const struct hk_header *h, const struct hk_secret *token)
+{
+    static const char scheme[] = "Bearer ";
+    size_t n = sizeof scheme - 1;
+    if (!h || h->value_len < n || strncasecmp(h->value, scheme, n) != 0)
+        return false;
+    uint8_t given[HK_SHA256_LEN], want[HK_SHA256_LEN];
+    struct hk_sha256 ctx;
+    hk_sha256_init(&ctx);
+    hk_sha256_update(&ctx, h->value + n, h->value_len - n);
+    hk_sha256_final(&ctx, given);
+    hk_sha256_init(&ctx);
+    hk_sha256_update(&ctx, token->bytes, token->len);
+    hk_sha256_final(&ctx, want);
+    return hk_ct_equal(given, want, sizeof want);
+}
+
+/* A refused request is counted always, and logged at most once a second (the admin loop is
+ * one thread): someone guessing tokens must not fill the disk with log lines. */
+static void auth_refused(struct hk_conn *c, const struct hk_request *req, bool had_header)
+{
+    static uint64_t next_log_ms, suppressed;
+    atomic_fetch_add(&auth_failures, 1);
+    uint64_t now = uv_now(&c->io->loop);
+    if (now < next_log_ms) {
+        suppressed++;
+        return;
+    }
+    next_log_ms = now + 1000;
+    hk_log(HK_LOG_WARN, "admin request refused: no valid token", HK_S("peer", c->peer_text),
+           HK_SN("path", req->path, req->path_len),
+           HK_S("reason", had_header ? "wrong token" : "no Authorization header"),
+           HK_I("suppressed_since_last", (int64_t)suppressed),
+           HK_S("fix", "send Authorization: Bearer <admin.token>, or use admin.socket"));
+    suppressed = 0;
+}
+
+/* Over the Unix socket always: its mode lets only hookd's user (and root) connect. Over TCP,
+ * when admin.token is set, every endpoint but /healthz wants it. */
+static bool authorised(struct hk_conn *c, const struct hk_request *req)
+{
+    const struct hk_conf *conf = c->io->owner->conf(c->gen);
+    if (c->via_unix || !conf->has_admin_token || is(req, HTTP_GET, "/healthz"))
+        return true;
+    const struct hk_header *h = hk_header_find(req->headers, req->nheaders, "authorization");
+    if (bearer_matches(h, &conf->admin_token))
+        return true;
+    auth_refused(c, req, h != NULL);
+    static const char body[] = "{\"error\":\"unauthorized\"}";
+    struct hk_response r = {.status = 401,
+                            .body = body,
+                            .body_len = sizeof body - 1,
+                            .content_type = "application/json",
+                            .extra_headers = "WWW-Authenticate: Bearer realm=\"hookd admin\"\r\n"};
+    hk_conn_respond(c, &r);
+    return false;
+}
+
 static void route(struct hk_conn *c, struct hk_request *req)
 {
     const struct hk_ops_host *h = host_of(c);
     struct hk_reload_status st;
+    if (!authorised(c, req))
+        return;
     if (is(req, HTTP_GET, "/healthz"))
         reply_json(c, 200, json_pack("{s:s}", "status", "ok"));
     else if (is(req, HTTP_GET, "/readyz"))

@@ -8,7 +8,9 @@
  *   GET  /dlq/show           one of them, with body and headers (delivery=ID)
  *   POST /dlq/replay         back to pending (dry_run=1 only counts)
  *   POST /dlq/purge          deleted (dry_run=1 only counts)
- * Filters for /dlq*: source, type, instance, id, since, until (Unix ms or "2h" ago), limit. */
+ * Filters for /dlq*: source, type, instance, id, since, until (Unix ms or "2h" ago), limit.
+ * With admin.token set, every TCP request but /healthz needs "Authorization: Bearer TOKEN"
+ * (else 401); requests on admin.socket need none (the socket's mode admits hookd's user). */
 #ifndef HK_ADMIN_H
 #define HK_ADMIN_H
 
@@ -16,5 +18,7 @@
 
 /* Serves the admin listener; its handler context (hk_io_add_listener) is the server. */
 extern const struct hk_conn_handler hk_admin_handler;
+/* Requests refused for a missing or wrong token since start (for /metrics). Any thread. */
+uint64_t hk_admin_auth_failures(void);
 
 #endif

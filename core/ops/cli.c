@@ -2,11 +2,12 @@
 #include "ops/cli.h"
 
 #include "base/buf.h"
-#include "conf/conf.h"
+#include "ops/admin_client.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@
 #define ADMIN_DEFAULT    "127.0.0.1:9091"
 #define EXIT_FAILED      1
 #define EXIT_USAGE       2
-#define EXIT_UNREACHABLE 3
+#define EXIT_UNREACHABLE HK_ADMIN_UNREACHABLE
 
 static const char *const commands[] = {"dlq", "reload", "status", NULL};
 
@@ -31,85 +32,21 @@ int hk_cli_is_command(const char *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: hookd dlq list    [FILTERS] [--unrouted|--invalid] [--json]\n"
-               "       hookd dlq show    ID [--unrouted|--invalid]\n"
-               "       hookd dlq replay  [FILTERS] [--unrouted] [--dry-run]\n"
-               "       hookd dlq purge   [FILTERS] [--unrouted|--invalid] [--dry-run]\n"
-               "       hookd reload      reload the configuration, print the result\n"
-               "       hookd status      [--json] readiness and the last reload\n"
-               "FILTERS: --source S --type T --instance I --id EVENT_ID --since T --until T "
-               "--limit N\n"
-               "         (T: Unix ms, or a duration ago: 30m, 2h, 7d)\n"
-               "the admin API: --admin HOST:PORT, or -c DIR to read it from DIR/hookd.json "
-               "(default " ADMIN_DEFAULT ")\n");
-}
-
-/* The admin address from hookd.json (only that key is read: no secrets are needed). */
-static char *admin_from_conf(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/hookd.json", dir);
-    json_t *root = json_load_file(path, 0, NULL);
-    json_t *addr = json_object_get(json_object_get(root, "admin"), "address");
-    char *out = strdup(json_is_string(addr) ? json_string_value(addr) : ADMIN_DEFAULT);
-    json_decref(root);
-    return out;
-}
-
-struct reply {
-    int status;
-    char *body;
-};
-
-static int connect_admin(const char *address)
-{
-    struct sockaddr_storage sa;
-    socklen_t len;
-    if (hk_sockaddr_parse(address, &sa, &len) != 0) {
-        fprintf(stderr, "hookd: admin address \"%s\" is not HOST:PORT\n", address);
-        return -1;
-    }
-    int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, len) < 0) {
-        fprintf(stderr,
-                "hookd: cannot reach the admin API at %s: %s: is hookd running, and is "
-                "\"admin\" set in hookd.json?\n",
-                address, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* One request; the answer is read until hookd closes the connection. */
-static int call(const char *address, const char *method, const char *target, struct reply *r)
-{
-    int fd = connect_admin(address);
-    if (fd < 0)
-        return EXIT_UNREACHABLE;
-    struct hk_buf b = {0};
-    hk_buf_printf(&b,
-                  "%s %s HTTP/1.1\r\nHost: hookd\r\nConnection: close\r\nContent-Length: 0"
-                  "\r\n\r\n",
-                  method, target);
-    ssize_t n = write(fd, b.data, b.len);
-    b.len = 0;
-    char chunk[16384];
-    while (n > 0 && (n = read(fd, chunk, sizeof chunk)) > 0)
-        hk_buf_append(&b, chunk, (size_t)n);
-    close(fd);
-    hk_buf_append(&b, "", 1);
-    char *text = (char *)b.data;
-    char *body = text ? strstr(text, "\r\n\r\n") : NULL;
-    if (!text || sscanf(text, "HTTP/1.1 %d", &r->status) != 1 || !body) {
-        fprintf(stderr, "hookd: no valid answer from the admin API at %s\n", address);
-        hk_buf_free(&b);
-        return EXIT_UNREACHABLE;
-    }
-    r->body = strdup(body + 4);
-    hk_buf_free(&b);
-    return 0;
+    fprintf(
+        f,
+        "usage: hookd dlq list    [FILTERS] [--unrouted|--invalid] [--json]\n"
+        "       hookd dlq show    ID [--unrouted|--invalid]\n"
+        "       hookd dlq replay  [FILTERS] [--unrouted] [--dry-run]\n"
+        "       hookd dlq purge   [FILTERS] [--unrouted|--invalid] [--dry-run]\n"
+        "       hookd reload      reload the configuration, print the result\n"
+        "       hookd status      [--json] readiness and the last reload\n"
+        "FILTERS: --source S --type T --instance I --id EVENT_ID --since T --until T "
+        "--limit N\n"
+        "         (T: Unix ms, or a duration ago: 30m, 2h, 7d)\n"
+        "the admin API: --admin HOST:PORT or SOCKET_PATH, or -c DIR to read admin.socket\n"
+        "  (preferred), admin.address and admin.token from DIR/hookd.json (default " ADMIN_DEFAULT
+        ");\n"
+        "  --token-file FILE gives the token (admin.token) for a TCP address\n");
 }
 
 static void print_time(int64_t ms)
@@ -188,28 +125,22 @@ static void add_param(struct hk_buf *q, const char *key, const char *value)
 }
 
 struct opts {
-    char *admin;
+    struct hk_admin_target admin;
     bool json;
     struct hk_buf query;
 };
 
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
-    static const struct option longopts[] = {{"admin", required_argument, NULL, 'a'},
-                                             {"source", required_argument, NULL, 's'},
-                                             {"type", required_argument, NULL, 't'},
-                                             {"instance", required_argument, NULL, 'i'},
-                                             {"id", required_argument, NULL, 'e'},
-                                             {"since", required_argument, NULL, 'S'},
-                                             {"until", required_argument, NULL, 'U'},
-                                             {"limit", required_argument, NULL, 'l'},
-                                             {"unrouted", no_argument, NULL, 'u'},
-                                             {"invalid", no_argument, NULL, 'v'},
-                                             {"dry-run", no_argument, NULL, 'n'},
-                                             {"json", no_argument, NULL, 'j'},
-                                             {"config", required_argument, NULL, 'c'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"admin", required_argument, NULL, 'a'},  {"source", required_argument, NULL, 's'},
+        {"type", required_argument, NULL, 't'},   {"instance", required_argument, NULL, 'i'},
+        {"id", required_argument, NULL, 'e'},     {"since", required_argument, NULL, 'S'},
+        {"until", required_argument, NULL, 'U'},  {"limit", required_argument, NULL, 'l'},
+        {"unrouted", no_argument, NULL, 'u'},     {"invalid", no_argument, NULL, 'v'},
+        {"dry-run", no_argument, NULL, 'n'},      {"json", no_argument, NULL, 'j'},
+        {"config", required_argument, NULL, 'c'}, {"token-file", required_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const struct {
         int opt;
         const char *key;
@@ -228,12 +159,16 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             continue;
         switch (c) {
         case 'a':
-            free(o->admin);
-            o->admin = strdup(optarg);
+            free(o->admin.address);
+            o->admin.address = strdup(optarg);
             break;
         case 'c':
-            free(o->admin);
-            o->admin = admin_from_conf(optarg);
+            if (hk_admin_target_from_conf(&o->admin, optarg))
+                return EXIT_USAGE;
+            break;
+        case 'k':
+            if (hk_admin_target_token_file(&o->admin, optarg))
+                return EXIT_USAGE;
             break;
         case 'u':
         case 'v':
@@ -250,13 +185,26 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             return c == 'h' ? -1 : EXIT_USAGE;
         }
     }
-    if (!o->admin)
-        o->admin = strdup(ADMIN_DEFAULT);
-    return 0;
+    if (!o->admin.address)
+        o->admin.address = strdup(ADMIN_DEFAULT);
+    return o->admin.address ? 0 : EXIT_FAILED;
 }
 
-static int show_result(const struct reply *r, bool json, bool list)
+/* A 401: the API wants admin.token. Says how to give it; true if r was one. */
+static bool unauthorized(const struct hk_admin_reply *r)
 {
+    if (r->status != 401)
+        return false;
+    fprintf(stderr, "hookd: the admin API refused the request (401): it wants its token: run "
+                    "with -c DIR (hookd.json's admin.socket, or admin.token) or with "
+                    "--token-file FILE\n");
+    return true;
+}
+
+static int show_result(const struct hk_admin_reply *r, bool json, bool list)
+{
+    if (unauthorized(r))
+        return EXIT_FAILED;
     json_t *j = json_loads(r->body, 0, NULL);
     int rc = r->status >= 200 && r->status < 300 ? 0 : EXIT_FAILED;
     if (!j) {
@@ -305,8 +253,8 @@ static int dlq(int argc, char **argv, struct opts *o)
         hk_buf_append(&o->query, "", 1);
         char target[8192];
         snprintf(target, sizeof target, "%s?%s", actions[i].path, (char *)o->query.data);
-        struct reply r = {0};
-        rc = call(o->admin, actions[i].method, target, &r);
+        struct hk_admin_reply r = {0};
+        rc = hk_admin_call(&o->admin, actions[i].method, target, &r);
         if (rc == 0)
             rc = show_result(&r, o->json, i == 0);
         free(r.body);
@@ -319,8 +267,8 @@ static int dlq(int argc, char **argv, struct opts *o)
 /* One request to the admin API, its answer printed as JSON. */
 static int request(struct opts *o, const char *method, const char *path)
 {
-    struct reply r = {0};
-    int rc = call(o->admin, method, path, &r);
+    struct hk_admin_reply r = {0};
+    int rc = hk_admin_call(&o->admin, method, path, &r);
     if (rc == 0)
         rc = show_result(&r, true, false);
     free(r.body);
@@ -361,25 +309,28 @@ static int status(int argc, char **argv, struct opts *o)
     int rc = parse_opts(argc - 1, argv + 1, o);
     if (rc)
         return rc < 0 ? 0 : rc;
-    struct reply ready = {0}, reload = {0};
-    rc = call(o->admin, "GET", "/readyz", &ready);
+    struct hk_admin_reply ready = {0}, reload = {0};
+    rc = hk_admin_call(&o->admin, "GET", "/readyz", &ready);
     if (rc == 0)
-        rc = call(o->admin, "GET", "/reload", &reload);
+        rc = hk_admin_call(&o->admin, "GET", "/reload", &reload);
+    if (rc == 0 && (unauthorized(&ready) || unauthorized(&reload)))
+        rc = EXIT_FAILED;
     json_t *r = rc ? NULL : json_loads(ready.body, 0, NULL);
     json_t *l = rc ? NULL : json_loads(reload.body, 0, NULL);
     if (!rc && (!json_is_object(r) || !json_is_object(l))) {
         fprintf(stderr, "hookd: the admin API at %s answered no JSON to GET /readyz or /reload\n",
-                o->admin);
+                o->admin.address);
         rc = EXIT_FAILED;
     } else if (!rc) {
         if (o->json) {
-            json_t *all = json_pack("{s:s,s:O,s:O}", "admin", o->admin, "ready", r, "reload", l);
+            json_t *all =
+                json_pack("{s:s,s:O,s:O}", "admin", o->admin.address, "ready", r, "reload", l);
             char *text = json_dumps(all, JSON_INDENT(2));
             printf("%s\n", text);
             free(text);
             json_decref(all);
         } else
-            print_status(o->admin, r, l);
+            print_status(o->admin.address, r, l);
         rc = ready.status == 200 ? 0 : EXIT_FAILED;
     }
     json_decref(r);
@@ -399,7 +350,7 @@ int hk_cli_main(int argc, char **argv)
         rc = simple(argc, argv, &o, "POST", "/reload");
     else
         rc = status(argc, argv, &o);
-    free(o.admin);
+    hk_admin_target_free(&o.admin);
     hk_buf_free(&o.query);
     return rc;
 }

@@ -1,6 +1,8 @@
 /* metrics.c -- Prometheus text format 0.0.4. */
 #include "ops/metrics.h"
 
+#include "ops/admin.h"
+
 #include "deliver/lane.h"
 #include "plugin/instance.h"
 
@@ -284,6 +286,10 @@ void hk_metrics_render(const struct hk_ops_host *h, const struct hk_delivery_cou
          "event_header() calls about an event the plugin was not handed on that thread");
     hk_buf_printf(b, "hookd_plugin_api_misuses_total %llu\n",
                   (unsigned long long)hk_instance_misuses());
+    help(b, "hookd_admin_auth_failures_total", "counter",
+         "admin API requests refused for a missing or wrong token");
+    hk_buf_printf(b, "hookd_admin_auth_failures_total %llu\n",
+                  (unsigned long long)hk_admin_auth_failures());
     plugin_metrics(g, b);
     hk_gen_release(g);
 }
