@@ -173,3 +173,15 @@ void hk_log_kv(enum hk_log_level lvl, const char *msg, const struct hk_kv *kv, s
     ssize_t ignored = write(atomic_load(&log_fd), l.buf, l.len);
     (void)ignored;
 }
+
+bool hk_log_every_due(struct hk_log_every *e, uint64_t now_ms, uint64_t *held_back)
+{
+    if (now_ms < e->next_ms) {
+        e->held++;
+        return false;
+    }
+    e->next_ms = now_ms + 1000;
+    *held_back = e->held;
+    e->held = 0;
+    return true;
+}

@@ -6,6 +6,7 @@
 #ifndef HK_LOG_H
 #define HK_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,5 +44,14 @@ void hk_log_set_fd(int fd);
 int hk_log_enabled(enum hk_log_level lvl);
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */
 int hk_log_level_parse(const char *name);
+
+/* At most one line a second for something that can happen millions of times a second (a
+ * refused connection, a failed accept): hk_log_every_due says whether to log now, and how
+ * many were held back since the last line. One limiter per thread that uses it. */
+struct hk_log_every {
+    uint64_t next_ms;
+    uint64_t held;
+};
+bool hk_log_every_due(struct hk_log_every *e, uint64_t now_ms, uint64_t *held_back);
 
 #endif

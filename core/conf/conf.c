@@ -35,13 +35,9 @@ static const char *const top_keys[] = {"listen",
                                        "reload",
                                        NULL};
 static const char *const listen_keys[] = {"address", "proxy_protocol", "tls", NULL};
-static const char *const limit_keys[] = {"max_body_bytes",
-                                         "max_header_bytes",
-                                         "header_timeout_ms",
-                                         "body_timeout_ms",
-                                         "idle_timeout_ms",
-                                         "max_connections",
-                                         NULL};
+static const char *const limit_keys[] = {
+    "max_body_bytes",  "max_header_bytes", "header_timeout_ms",      "body_timeout_ms",
+    "idle_timeout_ms", "max_connections",  "max_connections_per_ip", NULL};
 static const char *const store_keys[] = {
     "path", "durability", "dedup_window", "queue_max", "batch_max", "prune_interval", NULL};
 static const char *const log_keys[] = {"level", "format", "access", NULL};
@@ -139,7 +135,8 @@ static int parse_listeners(struct hk_conf *c, const struct hk_jcur *root)
 static int parse_limits(struct hk_conf *c, const struct hk_jcur *root)
 {
     struct hk_jcur lim = hk_jcur_member(root, "limits");
-    int64_t body = 1048576, header = 16384, ht = 10000, bt = 10000, it = 60000, mc = 10000;
+    int64_t body = 1048576, header = 16384, ht = 10000, bt = 10000, it = 60000, mc = 10000,
+            per_ip = 0;
     int rc = hk_jconf_object(&lim, limit_keys);
     rc |= hk_jconf_int(&lim, "max_body_bytes", 1, 64 * 1024 * 1024, &body);
     rc |= hk_jconf_int(&lim, "max_header_bytes", 1024, 1024 * 1024, &header);
@@ -147,8 +144,9 @@ static int parse_limits(struct hk_conf *c, const struct hk_jcur *root)
     rc |= hk_jconf_int(&lim, "body_timeout_ms", 100, 600000, &bt);
     rc |= hk_jconf_int(&lim, "idle_timeout_ms", 100, 3600000, &it);
     rc |= hk_jconf_int(&lim, "max_connections", 1, 1000000, &mc);
-    c->limits = (struct hk_limits){(uint64_t)body, (uint32_t)header, (uint32_t)ht,
-                                   (uint32_t)bt,   (uint32_t)it,     (uint32_t)mc};
+    rc |= hk_jconf_int(&lim, "max_connections_per_ip", 0, 1000000, &per_ip);
+    c->limits = (struct hk_limits){(uint64_t)body, (uint32_t)header, (uint32_t)ht,    (uint32_t)bt,
+                                   (uint32_t)it,   (uint32_t)mc,     (uint32_t)per_ip};
     return rc;
 }
 

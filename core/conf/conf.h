@@ -27,6 +27,7 @@ struct hk_limits {
     uint32_t body_timeout_ms;
     uint32_t idle_timeout_ms;
     uint32_t max_connections;
+    uint32_t max_connections_per_ip; /* 0: no cap; addresses in trusted_proxies are exempt */
 };
 
 struct hk_listen_conf {

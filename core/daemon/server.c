@@ -7,6 +7,9 @@
  * in progress, commits their outcomes, and finalises every instance. */
 #include "daemon/server.h"
 
+#include "daemon/fd_limit.h"
+#include "net/ip_count.h"
+
 #include "base/err.h"
 #include "base/link.h"
 #include "base/log.h"
@@ -110,6 +113,8 @@ static int create_io(struct hk_server *s, unsigned n, bool admin)
         s->io[s->nio_all++] = io;
         io->server = s;
         io->open_conns = &s->nconns;
+        io->conn_cap = &s->conn_cap;
+        io->per_ip = s->per_ip;
         io->owner = &io_owner;
         io->index = i;
         io->done.run = io_done_cb;
@@ -258,7 +263,10 @@ static int start(struct hk_server *s)
 {
     const struct hk_conf *c = s->gen->conf;
     size_check_pool(c->check_threads);
-    int rc = create_io(s, c->io_threads, c->admin_address || c->admin_socket);
+    s->conn_cap = hk_fd_limit_raise(c);
+    s->per_ip = hk_ip_count_new();
+    int rc =
+        s->per_ip ? create_io(s, c->io_threads, c->admin_address || c->admin_socket) : HK_ENOMEM;
     if (rc == 0)
         fill_ops_host(s);
     if (rc == 0)
@@ -410,6 +418,7 @@ int hk_server_run(const char *confdir)
     hk_inflight_close(s.inflight); /* a graceful stop: nothing was interrupted by a crash */
     hk_store_close(s.store);
     hk_server_remove_admin_socket(&s);
+    hk_ip_count_free(s.per_ip);
     free(s.exe);
     free(s.confdir);
     hk_log(HK_LOG_INFO, "hookd stopped");

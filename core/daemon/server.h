@@ -25,8 +25,10 @@ struct hk_server {
     pthread_mutex_t gen_mu; /* guards gen for readers on other threads (hk_server_gen) */
     struct hk_gen *gen;     /* the current generation; changed on the control thread */
     uint64_t next_gen_number;
-    atomic_uint nconns;   /* open connections on every loop, for max_connections */
-    unsigned io_finished; /* I/O loops that have ended (control thread) */
+    atomic_uint nconns;         /* open connections on every loop, for max_connections */
+    unsigned conn_cap;          /* connections the open-file limit allows (0: unknown) */
+    struct hk_ip_count *per_ip; /* owned: connections per client address, every loop */
+    unsigned io_finished;       /* I/O loops that have ended (control thread) */
     bool stopping;
     uv_timer_t watchdog;    /* reports handlers overrunning their timeout */
     uv_timer_t drain_timer; /* reports an old generation that does not drain */

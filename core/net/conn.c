@@ -1,5 +1,6 @@
 /* conn.c -- connection lifecycle: read, parse, time out, answer in order, linger, close. */
 #include "net/conn.h"
+#include "net/ip_count.h"
 
 #include "base/err.h"
 #include "base/log.h"
@@ -61,6 +62,8 @@ void hk_conn_close(struct hk_conn *c)
         c->next->prev = c->prev;
     io->nconns--;
     atomic_fetch_sub(io->open_conns, 1);
+    if (c->ip_counted)
+        hk_ip_count_drop(io->per_ip, &c->peer);
     if (c->handler->on_close)
         c->handler->on_close(c);
     if (!c->busy)
@@ -475,6 +478,65 @@ static struct hk_conn *conn_new(struct hk_listener *l, const struct hk_listen_co
     return c;
 }
 
+/* The oldest connection of this loop that waits for a request (the list is newest first), or
+ * NULL. A loop only ever closes its own connections. */
+static struct hk_conn *oldest_idle(struct hk_io *io)
+{
+    struct hk_conn *found = NULL;
+    for (struct hk_conn *c = io->conns; c; c = c->next)
+        if (c->phase == HK_CONN_IDLE && !c->busy && !c->via_unix && c->pending.len == 0)
+            found = c;
+    return found;
+}
+
+/* Room for one more connection under max_connections (and what the open-file limit allows):
+ * at the limit, the oldest idle keep-alive connection of this loop is closed to make it, as
+ * nginx reuses keep-alive connections, so that idle connections held by one party do not
+ * shut genuine senders out. False when there is no room and nothing idle to close. */
+static bool make_room(struct hk_io *io, const struct hk_conf *conf)
+{
+    unsigned cap = conf->limits.max_connections;
+    if (io->conn_cap && *io->conn_cap && *io->conn_cap < cap)
+        cap = *io->conn_cap;
+    if (atomic_load(io->open_conns) < cap)
+        return true;
+    struct hk_conn *idle = oldest_idle(io);
+    uint64_t held;
+    if (hk_log_every_due(&io->full_log, uv_now(&io->loop), &held))
+        hk_log(HK_LOG_WARN,
+               idle ? "max_connections reached: closing the oldest idle connection for a new one"
+                    : "max_connections reached and no idle connection to close: refusing",
+               HK_I("max_connections", cap), HK_I("not_logged_since_last", (int64_t)held),
+               HK_S("fix", "raise limits.max_connections (and the open-file limit), or cap "
+                           "limits.max_connections_per_ip"));
+    if (!idle)
+        return false;
+    hk_conn_close(idle);
+    return true;
+}
+
+/* limits.max_connections_per_ip: the peer's connections across every loop; addresses in the
+ * top-level trusted_proxies are exempt (they carry many clients). */
+static bool per_ip_allowed(struct hk_conn *c, const struct hk_conf *conf)
+{
+    unsigned max = conf->limits.max_connections_per_ip;
+    if (max == 0 || c->via_unix || !c->io->per_ip ||
+        (conf->trusted && hk_ipset_contains(conf->trusted, &c->peer)))
+        return true;
+    if (hk_ip_count_take(c->io->per_ip, &c->peer, max)) {
+        c->ip_counted = true;
+        return true;
+    }
+    uint64_t held;
+    if (hk_log_every_due(&c->io->per_ip_log, uv_now(&c->io->loop), &held))
+        hk_log(HK_LOG_WARN, "connection refused: its address holds max_connections_per_ip",
+               HK_S("peer", c->peer_text), HK_I("max_connections_per_ip", max),
+               HK_I("not_logged_since_last", (int64_t)held),
+               HK_S("fix", "raise limits.max_connections_per_ip, or list a proxy in "
+                           "trusted_proxies"));
+    return false;
+}
+
 /* The listener's settings come from the current configuration, so that after a reload a
  * kept socket serves new connections with the new certificates. */
 void hk_conn_accept(struct hk_listener *l)
@@ -488,11 +550,11 @@ void hk_conn_accept(struct hk_listener *l)
         refuse(l);
         return;
     }
-    if (atomic_fetch_add(io->open_conns, 1) >= conf->limits.max_connections) {
-        atomic_fetch_sub(io->open_conns, 1);
+    if (!l->admin && !make_room(io, conf)) { /* the admin API always gets in */
         refuse(l);
         return;
     }
+    atomic_fetch_add(io->open_conns, 1);
     struct hk_conn *c = conn_new(l, lc);
     if (!c) {
         atomic_fetch_sub(io->open_conns, 1);
@@ -534,6 +596,10 @@ void hk_conn_accept(struct hk_listener *l)
     io->nconns++;
     io->nalive++;
     c->phase = HK_CONN_IDLE;
+    if (!l->admin && !per_ip_allowed(c, conf)) {
+        hk_conn_close(c);
+        return;
+    }
     /* A new connection must start talking soon; a TLS one must finish its handshake. */
     arm(c, c->tls ? hk_tls_server_handshake_ms(lc->tls) : c->limits.header_timeout_ms);
     set_reading(c, true);

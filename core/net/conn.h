@@ -66,6 +66,7 @@ struct hk_conn {
     bool reading;
     bool await_proxy;      /* the PROXY protocol header has not been read yet */
     bool via_unix;         /* came in on a Unix socket: the file's mode let the peer in */
+    bool ip_counted;       /* counted in io->per_ip: dropped when it closes */
     bool busy;             /* a request is being answered; memory stays until it is */
     bool in_process;       /* inside the parse loop: answers then are synchronous */
     unsigned open_handles; /* tcp, timer: freed when both have closed and !busy */

@@ -37,8 +37,17 @@ static void connection_cb(uv_stream_t *s, int status)
 {
     struct hk_listener *l = s->data;
     if (status < 0) {
-        hk_log(HK_LOG_WARN, "accept failed", HK_S("listener", l->address),
-               HK_S("error", uv_strerror(status)));
+        /* Out of descriptors (EMFILE/ENFILE): libuv accepts and closes what is waiting with
+         * its reserve descriptor, so the loop does not spin; the line is written at most once
+         * a second, whatever the rate. */
+        uint64_t held;
+        if (hk_log_every_due(&l->accept_log, uv_now(&l->io->loop), &held))
+            hk_log(HK_LOG_WARN, "accept failed", HK_S("listener", l->address),
+                   HK_S("error", uv_strerror(status)), HK_I("not_logged_since_last", (int64_t)held),
+                   HK_S("fix", status == UV_EMFILE || status == UV_ENFILE
+                                   ? "raise the open-file limit (LimitNOFILE, ulimit -n) or "
+                                     "lower limits.max_connections"
+                                   : "see the error"));
         return;
     }
     hk_conn_accept(l);

@@ -8,6 +8,7 @@
 
 #include "base/buf.h"
 #include "base/counters.h"
+#include "base/log.h"
 #include "base/task.h"
 #include "conf/conf.h"
 #include "net/tls_session.h"
@@ -34,6 +35,8 @@ struct hk_io_owner {
     const struct hk_conf *(*conf)(const struct hk_gen *g);
 };
 
+struct hk_ip_count;
+
 struct hk_listener {
     union {
         uv_tcp_t tcp;   /* tcp.data is the listener */
@@ -47,15 +50,20 @@ struct hk_listener {
     const struct hk_conn_handler *handler;
     void *handler_ctx; /* the owner's, for the handler: see hk_io_add_listener */
     bool closing;
+    struct hk_log_every accept_log; /* failed accepts, at most one line a second */
     struct hk_listener *next;
 };
 
 struct hk_io {
     uv_loop_t loop;
     uv_thread_t thread;
-    struct hk_server *server; /* the owner's: net never looks inside */
-    atomic_uint *open_conns;  /* shared by every loop: open connections, counted against
-                               * max_connections */
+    struct hk_server *server;       /* the owner's: net never looks inside */
+    atomic_uint *open_conns;        /* shared by every loop: open connections, counted against
+                                     * max_connections */
+    const unsigned *conn_cap;       /* shared: the connections the open-file limit allows */
+    struct hk_ip_count *per_ip;     /* shared: connections per client address */
+    struct hk_log_every full_log;   /* "max_connections reached", at most once a second */
+    struct hk_log_every per_ip_log; /* "max_connections_per_ip reached", likewise */
     unsigned index;
     struct hk_task_queue tasks;
     struct hk_task done; /* posted to the control loop when this loop has ended */

@@ -124,6 +124,7 @@ class Hookd:
         self.plugins = plugins or {}
         self.env = dict(os.environ, HK_FLAGRIGHT_SECRET=SECRET, **(env or {}))
         self.proc = None
+        self.preexec = None  # run in the child before exec (e.g. to set a resource limit)
         self.port = None
         self.ports = []
         self.admin_port = None
@@ -154,7 +155,8 @@ class Hookd:
         self._start_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([HOOKD, "-c", str(self.dir)], env=self.env,
-                                     stdout=self._log, stderr=self._log)
+                                     stdout=self._log, stderr=self._log,
+                                     preexec_fn=self.preexec)
         if wait:
             self.wait_ready(timeout)
         return self
