@@ -34,7 +34,9 @@ def closed_by_hookd(s, timeout=10):
 
 def test_flood_of_idle_connections_does_not_shut_senders_out(make_hookd):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 8192)), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    # 20,000 idle connections, or as many as this process may hold (some descriptors spare).
+    n = min(20000, hard - 256)
     d = make_hookd(base_config(log={"level": "info", "access": False}), start=False)
     d.preexec = low_nofile
     d.start()
@@ -45,7 +47,8 @@ def test_flood_of_idle_connections_does_not_shut_senders_out(make_hookd):
     cap = int(m.group(1))
     assert cap == LIMIT - 256
     started = time.time()
-    flood = idle_connections(d.port, 3 * cap)  # three times what fits, all idle
+    assert n > 3 * cap, "raise the hard open-file limit of the test to hold the flood"
+    flood = idle_connections(d.port, n)  # many times what fits, all idle
     for i in range(20):  # genuine senders get through: the oldest idle ones make room
         r = Client(d.port).exchange(signed_post(event_body("flood-%d" % i)))
         assert r.status == 200, r.body
@@ -59,7 +62,8 @@ def test_flood_of_idle_connections_does_not_shut_senders_out(make_hookd):
     log = d.log()
     assert "accept failed" not in log  # the cap keeps hookd from running out of descriptors
     lines = log.count('msg="max_connections reached: closing the oldest idle connection')
-    assert 1 <= lines <= elapsed + 2, (lines, elapsed)  # at most one line a second
+    loops = d.config["io_threads"]
+    assert 1 <= lines <= loops * (elapsed + 2), (lines, elapsed)  # a line a second per loop
     assert int(re.findall(r"not_logged_since_last=(\d+)", log)[-1]) >= 0
 
 
