@@ -21,8 +21,34 @@ static const char *const source_keys[] = {"name",
                                           "content_types",
                                           "require_client_cert",
                                           "client_subjects",
+                                          "rate_limit",
                                           NULL};
+static const char *const rate_keys[] = {"per_s", "burst", NULL};
 static const char *const event_keys[] = {"id", "type", "created", "created_unit", NULL};
+
+/* "rate_limit": {"per_s": N, "burst": M}: genuine requests over it are answered 429. */
+static int parse_rate_limit(const struct hk_jcur *src, struct hk_source *s)
+{
+    struct hk_jcur rl = hk_jcur_member(src, "rate_limit");
+    if (!rl.val)
+        return 0;
+    if (!json_is_object(rl.val))
+        return hk_jcur_error(&rl, "expected {\"per_s\": 100, \"burst\": 200}");
+    int64_t per_s = 0, burst = 0;
+    int rc = hk_jconf_object(&rl, rate_keys) | hk_jconf_int(&rl, "per_s", 1, 1000000, &per_s);
+    struct hk_jcur p = hk_jcur_member(&rl, "per_s");
+    if (!p.val)
+        rc |= hk_jcur_error(&p, "missing: the requests a second this source may send");
+    burst = per_s;
+    rc |= hk_jconf_int(&rl, "burst", 1, 10000000, &burst);
+    if (rc)
+        return rc;
+    s->rate = malloc(sizeof *s->rate);
+    if (!s->rate)
+        return HK_ENOMEM;
+    hk_rate_init(s->rate, (uint32_t)per_s, (uint32_t)burst);
+    return 0;
+}
 
 static int parse_candidate(const char *p, size_t n, struct hk_from *out)
 {
@@ -228,6 +254,7 @@ int hk_source_parse(const struct hk_jcur *cur, const char *confdir,
     rc |= hk_jconf_bool(cur, "require_client_cert", &s->require_client_cert);
     rc |= parse_subjects(cur, s);
     rc |= parse_addresses(cur, default_trusted, s);
+    rc |= parse_rate_limit(cur, s);
     int vrc = hk_verifier_parse(&verify, confdir, &s->verifier);
     if (vrc == 0) {
         rc |= parse_event(cur, s);
@@ -243,6 +270,7 @@ int hk_source_parse(const struct hk_jcur *cur, const char *confdir,
 
 void hk_source_free(struct hk_source *s)
 {
+    free(s->rate);
     hk_verifier_free(s->verifier);
     hk_ipset_free(s->allow);
     if (s->own_trusted)

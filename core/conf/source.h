@@ -10,6 +10,7 @@
 #define HK_SOURCE_H
 
 #include "base/addr.h"
+#include "base/rate.h"
 #include "base/jconf.h"
 #include "verify/verify.h"
 
@@ -42,6 +43,9 @@ struct hk_source {
     char **content_types;     /* owned, NULL-terminated */
     bool require_client_cert; /* refuse (403) requests without a verified client cert */
     char **client_subjects;   /* owned, NULL-terminated; NULL: any verified subject */
+    /* "rate_limit", owned; NULL: none. The one part of a source that changes after it is
+     * built (its atomic state); a reload starts it afresh. */
+    struct hk_rate *rate;
 };
 
 /* Reads one element of "sources". default_trusted is the top-level trusted_proxies (may be

@@ -312,6 +312,26 @@ static const char *rejection_reason(int verify_rc)
     }
 }
 
+/* The source's "rate_limit", taken by genuine requests only (a forger cannot use up a
+ * sender's allowance): over it, 429 with Retry-After, counted as the outcome "rate_limited";
+ * the sender retries later and nothing is lost. */
+static bool over_rate_limit(struct hk_conn *c, const struct hk_source *s)
+{
+    uint32_t retry_after = 0;
+    if (!s->rate || hk_rate_take(s->rate, hk_mono_us(), &retry_after))
+        return false;
+    hk_counter_add(&c->io->counters, HK_COUNT_EVENTS, s->name, "rate_limited", 1);
+    uint64_t held;
+    if (hk_log_every_due(&c->io->rate_log, uv_now(&c->io->loop), &held))
+        hk_log(HK_LOG_WARN, "rate limit reached: answered 429", HK_S("source", s->name),
+               HK_S("peer", c->peer_text), HK_I("retry_after_s", retry_after),
+               HK_I("not_logged_since_last", (int64_t)held),
+               HK_S("fix", "the sender sends faster than the source's rate_limit: raise "
+                           "per_s/burst if that is expected"));
+    answer(c, 429, "rate_limited", NULL, (int)retry_after);
+    return true;
+}
+
 static void checked(struct hk_check *k)
 {
     struct hk_conn *c = k->c;
@@ -340,6 +360,8 @@ static void checked(struct hk_check *k)
         return;
     }
     if (answered_handshake(c, s, k->req, &k->env))
+        return;
+    if (over_rate_limit(c, s))
         return;
     submit(c, s, k->req, &k->env);
 }

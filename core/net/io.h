@@ -64,6 +64,7 @@ struct hk_io {
     struct hk_ip_count *per_ip;     /* shared: connections per client address */
     struct hk_log_every full_log;   /* "max_connections reached", at most once a second */
     struct hk_log_every per_ip_log; /* "max_connections_per_ip reached", likewise */
+    struct hk_log_every rate_log;   /* a source's rate limit reached, likewise */
     unsigned index;
     struct hk_task_queue tasks;
     struct hk_task done; /* posted to the control loop when this loop has ended */

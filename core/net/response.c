@@ -28,6 +28,7 @@ static const struct status {
     {411, "Length Required", "length_required"},
     {413, "Content Too Large", "too_large"},
     {415, "Unsupported Media Type", "unsupported_media_type"},
+    {429, "Too Many Requests", "too_many_requests"},
     {431, "Request Header Fields Too Large", "headers_too_large"},
     {500, "Internal Server Error", "internal"},
     {501, "Not Implemented", "not_implemented"},
