@@ -224,8 +224,10 @@ static void swap_in(struct hk_server *s, struct hk_gen *gen, struct hk_swap **sw
 static void drain_cb(uv_timer_t *t)
 {
     struct hk_server *s = t->data;
+    /* Removed instances that drain hold old generations: the watchdog ends them on time. */
+    size_t draining = hk_dispatch_end_drains(&s->dispatch, hk_mono_ms());
     unsigned live = hk_gen_live();
-    if (live > 1)
+    if (live > 1 && draining == 0)
         hk_log(HK_LOG_WARN,
                "an old generation is still in use after the drain timeout: a "
                "handler is still running; its plugin stays loaded until it returns",

@@ -3,6 +3,7 @@
 
 #include "base/clock.h"
 #include "base/err.h"
+#include "base/link.h"
 #include "base/log.h"
 #include "plugin/instance.h"
 #include "store/store.h"
@@ -108,6 +109,77 @@ int hk_dispatch_reserve(struct hk_dispatch *d, const struct hk_gen *gen)
     return 0;
 }
 
+/* The drain of a removed instance is over: what it still holds, in memory and in the store,
+ * becomes dead letters that say why. */
+static void end_drain(struct hk_dispatch *d, struct hk_lane *l)
+{
+    l->drain_asked = false;
+    struct hk_task_queue *reaper = l->gen ? l->gen->reaper : NULL;
+    pthread_mutex_lock(&l->mu);
+    unsigned queued = l->depth, running = l->running;
+    pthread_mutex_unlock(&l->mu);
+    hk_log(HK_LOG_INFO, "removed instance drained", HK_S("instance", l->name),
+           HK_I("dead_lettered_from_memory", queued), HK_I("still_running", running));
+    l->drain_until_ms = 0;
+    dead_letter(d, hk_lane_attach(l, NULL, NULL), l->name);
+    hk_store_instance_removed(d->store, l->name, reaper);
+}
+
+static bool lane_idle(struct hk_lane *l)
+{
+    pthread_mutex_lock(&l->mu);
+    bool idle = l->depth == 0 && l->running == 0;
+    pthread_mutex_unlock(&l->mu);
+    return idle;
+}
+
+/* The store's answer for a draining lane that was idle: nothing left anywhere ends the drain
+ * early, so a removed instance (its plugin, its workers) does not linger with nothing to do. */
+static void drain_answer_cb(struct hk_task *t)
+{
+    struct hk_store_pending_job *job = HK_CONTAINER_OF(t, struct hk_store_pending_job, task);
+    struct hk_dispatch *d = job->arg;
+    struct hk_lane *l = hk_dispatch_find(d, job->name);
+    if (l) {
+        l->drain_asked = false;
+        if (l->drain_until_ms && job->count == 0 && lane_idle(l))
+            end_drain(d, l);
+    }
+    free(job);
+}
+
+static void ask_store(struct hk_dispatch *d, struct hk_lane *l)
+{
+    size_t n = strlen(l->name) + 1;
+    struct hk_store_pending_job *job = calloc(1, sizeof *job + n);
+    if (!job || !l->gen) {
+        free(job); /* the drain then ends at its deadline */
+        return;
+    }
+    memcpy(job->name, l->name, n);
+    job->arg = d;
+    job->task.run = drain_answer_cb;
+    l->drain_asked = true;
+    hk_store_count_pending(d->store, job, l->gen->reaper);
+}
+
+size_t hk_dispatch_end_drains(struct hk_dispatch *d, int64_t now_ms)
+{
+    size_t draining = 0;
+    pthread_mutex_lock(&d->mu);
+    size_t n = d->n;
+    pthread_mutex_unlock(&d->mu);
+    for (size_t i = 0; i < n; i++) {
+        struct hk_lane *l = d->lanes[i]; /* lanes are only appended, by this thread */
+        if (l->drain_until_ms && now_ms >= l->drain_until_ms)
+            end_drain(d, l);
+        else if (l->drain_until_ms && !l->drain_asked && lane_idle(l))
+            ask_store(d, l);
+        draining += l->drain_until_ms != 0;
+    }
+    return draining;
+}
+
 int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen)
 {
     int rc = hk_dispatch_reserve(d, gen);
@@ -115,18 +187,27 @@ int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen)
         return rc;
     for (size_t i = 0; i < gen->ninstances; i++) {
         struct hk_instance *inst = gen->instances[i];
-        hk_lane_attach(hk_dispatch_find(d, inst->conf->name), inst, gen);
+        struct hk_lane *l = hk_dispatch_find(d, inst->conf->name);
+        l->drain_until_ms = 0; /* back in the configuration: no longer draining */
+        hk_lane_attach(l, inst, gen);
     }
     pthread_mutex_lock(&d->mu);
     size_t n = d->n;
     pthread_mutex_unlock(&d->mu);
+    int64_t drain_ms = gen->conf ? gen->conf->reload_drain_timeout_ms : 0;
     for (size_t i = 0; i < n; i++) {
         struct hk_lane *l = d->lanes[i]; /* lanes are only appended, by this thread */
-        if (l->inst && !in_gen(gen, l->name)) {
-            hk_log(HK_LOG_INFO, "instance removed", HK_S("instance", l->name));
-            dead_letter(d, hk_lane_attach(l, NULL, NULL), l->name);
-            hk_store_instance_removed(d->store, l->name, gen->reaper);
-        }
+        if (!l->inst || l->drain_until_ms || in_gen(gen, l->name))
+            continue;
+        pthread_mutex_lock(&l->mu);
+        unsigned queued = l->depth;
+        pthread_mutex_unlock(&l->mu);
+        hk_log(HK_LOG_INFO, "instance removed: it finishes what it holds first",
+               HK_S("instance", l->name), HK_I("queued", queued),
+               HK_I("drain_timeout_ms", drain_ms));
+        l->drain_until_ms = hk_mono_ms() + drain_ms;
+        if (drain_ms <= 0)
+            end_drain(d, l);
     }
     return 0;
 }
@@ -134,6 +215,7 @@ int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen)
 void hk_dispatch_watchdog(struct hk_dispatch *d)
 {
     int64_t now = hk_mono_ms();
+    hk_dispatch_end_drains(d, now);
     pthread_mutex_lock(&d->mu);
     for (size_t i = 0; i < d->n; i++)
         hk_lane_watchdog(d->lanes[i], now);

@@ -26,10 +26,15 @@ struct hk_lane *hk_dispatch_find(struct hk_dispatch *d, const char *name);
  * reload without the memory for them fails whole instead of half applied. A lane made here
  * stays idle until an apply attaches it. 0 or HK_ENOMEM. */
 int hk_dispatch_reserve(struct hk_dispatch *d, const struct hk_gen *gen);
-/* Makes every lane follow gen (control thread): a lane per instance of gen, attached to it;
- * lanes whose instance is gone are detached and what they had queued is dead-lettered with
- * the reason. 0, or HK_ENOMEM (never after a successful reserve of gen). */
+/* Makes every lane follow gen (control thread): a lane per instance of gen, attached to it.
+ * A lane whose instance is gone keeps the old instance and drains: it finishes what it
+ * holds (queued, and the retries the store hands it) for up to gen's
+ * reload.drain_timeout_ms; then hk_dispatch_end_drains detaches it and what is left becomes
+ * dead letters with the reason. 0, or HK_ENOMEM (never after a successful reserve of gen). */
 int hk_dispatch_apply(struct hk_dispatch *d, struct hk_gen *gen);
+/* Ends the drains whose time is up at now_ms (monotonic); returns how many lanes still
+ * drain. Control thread (the watchdog calls it). */
+size_t hk_dispatch_end_drains(struct hk_dispatch *d, int64_t now_ms);
 /* The table through which the store finds lanes, their room, and pushes deliveries to
  * them (store/lanes.h): valid while d is. */
 void hk_dispatch_store_lanes(struct hk_dispatch *d, struct hk_store_lanes *out);

@@ -52,6 +52,11 @@ struct hk_lane {
     uint32_t crash_limit;         /* the current instance's */
     struct hk_inflight *inflight; /* where workers record what they handle; may be NULL */
     bool stopping;
+    /* A reload removed the instance: until this monotonic ms the lane keeps the old one and
+     * finishes what it holds (queued, and retries the store hands it); 0 otherwise. Control
+     * thread. */
+    int64_t drain_until_ms;
+    bool drain_asked; /* the store was asked whether it still holds some of the lane's */
     struct hk_lane_slot slots[HK_LANE_THREADS_MAX];
     _Atomic uint64_t handled[3]; /* outcomes by hookd_result */
     _Atomic uint64_t overruns;

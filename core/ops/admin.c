@@ -121,6 +121,11 @@ static void dlq(struct hk_conn *c, const struct hk_request *req, enum hk_dlq_act
         reply_error(c, 400, err);
         return;
     }
+    if (hk_dlq_check(&q, c->gen, err, sizeof err) != 0) {
+        hk_dlq_query_free(&q);
+        reply_error(c, 400, err);
+        return;
+    }
     if (action == HK_DLQ_SHOW && q.delivery <= 0) {
         hk_dlq_query_free(&q);
         reply_error(c, 400, "give delivery=ID (with what=unrouted|invalid: the event's row id)");

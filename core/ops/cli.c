@@ -37,6 +37,9 @@ static void usage(FILE *f)
         "usage: hookd dlq list    [FILTERS] [--unrouted|--invalid] [--json]\n"
         "       hookd dlq show    ID [--unrouted|--invalid]\n"
         "       hookd dlq replay  [FILTERS] [--unrouted] [--dry-run]\n"
+        "       hookd dlq replay  [FILTERS] --to INSTANCE | --reroute [--dry-run]\n"
+        "                         dead letters to another instance, or to where the current\n"
+        "                         configuration routes their events\n"
         "       hookd dlq purge   [FILTERS] [--unrouted|--invalid] [--dry-run]\n"
         "       hookd reload      reload the configuration, print the result\n"
         "       hookd status      [--json] readiness and the last reload\n"
@@ -140,12 +143,13 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"unrouted", no_argument, NULL, 'u'},     {"invalid", no_argument, NULL, 'v'},
         {"dry-run", no_argument, NULL, 'n'},      {"json", no_argument, NULL, 'j'},
         {"config", required_argument, NULL, 'c'}, {"token-file", required_argument, NULL, 'k'},
+        {"to", required_argument, NULL, 'T'},     {"reroute", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const struct {
         int opt;
         const char *key;
     } params[] = {{'s', "source"}, {'t', "type"},  {'i', "instance"}, {'e', "id"},
-                  {'S', "since"},  {'U', "until"}, {'l', "limit"}};
+                  {'S', "since"},  {'U', "until"}, {'l', "limit"},    {'T', "to"}};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -173,6 +177,9 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'u':
         case 'v':
             add_param(&o->query, "what", c == 'u' ? "unrouted" : "invalid");
+            break;
+        case 'R':
+            add_param(&o->query, "reroute", "1");
             break;
         case 'n':
             add_param(&o->query, "dry_run", "1");

@@ -6,6 +6,7 @@
 #include "base/form.h"
 #include "base/jconf.h"
 #include "base/link.h"
+#include "plugin/instance.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,9 +34,9 @@ static int parse_time(const char *v, int64_t now, int64_t *out)
 static int set_field(struct hk_dlq_query *q, const char *k, char *v, int64_t now, char *err,
                      size_t cap)
 {
-    char **texts[] = {&q->source, &q->type, &q->instance, &q->id};
-    const char *names[] = {"source", "type", "instance", "id"};
-    for (size_t i = 0; i < 4; i++)
+    char **texts[] = {&q->source, &q->type, &q->instance, &q->id, &q->to};
+    const char *names[] = {"source", "type", "instance", "id", "to"};
+    for (size_t i = 0; i < 5; i++)
         if (strcmp(k, names[i]) == 0) {
             free(*texts[i]);
             *texts[i] = v;
@@ -52,6 +53,8 @@ static int set_field(struct hk_dlq_query *q, const char *k, char *v, int64_t now
             q->delivery = x;
     } else if (strcmp(k, "dry_run") == 0) {
         q->dry_run = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
+    } else if (strcmp(k, "reroute") == 0) {
+        q->reroute = strcmp(v, "0") != 0 && strcmp(v, "false") != 0;
     } else if (strcmp(k, "what") == 0) {
         int w = -1;
         for (int i = HK_DLQ_DEAD; i <= HK_DLQ_INVALID; i++)
@@ -93,6 +96,35 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
         i++;
     }
     return 0;
+}
+
+int hk_dlq_check(const struct hk_dlq_query *q, const struct hk_gen *gen, char *err, size_t cap)
+{
+    if (!q->to && !q->reroute)
+        return 0;
+    if (q->action != HK_DLQ_REPLAY || q->what != HK_DLQ_DEAD) {
+        snprintf(err, cap, "to= and reroute= apply to a replay of dead letters only");
+        return HK_EINVAL;
+    }
+    if (q->to && q->reroute) {
+        snprintf(err, cap, "give to= (one instance) or reroute=1 (by the configuration), not both");
+        return HK_EINVAL;
+    }
+    if (!q->to)
+        return 0;
+    size_t used = 0;
+    char names[512] = "";
+    for (size_t i = 0; i < gen->ninstances; i++) {
+        const char *name = gen->instances[i]->conf->name;
+        if (strcmp(name, q->to) == 0)
+            return 0;
+        int n = snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", name);
+        if (n > 0 && (size_t)n < sizeof names - used)
+            used += (size_t)n;
+    }
+    snprintf(err, cap, "no instance \"%s\" in the configuration: name one of: %s", q->to,
+             used ? names : "(none)");
+    return HK_EINVAL;
 }
 
 static void job_done_cb(struct hk_task *t)

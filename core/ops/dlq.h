@@ -18,6 +18,11 @@ int hk_dlq_parse(const char *query, size_t n, int64_t now_ms, struct hk_dlq_quer
 /* Runs q on the store; when it is done, done(job) runs on reply_to's loop with
  * job->query.json (JSON text, or NULL) and job->query.status (an HTTP status). gen routes
  * replayed unrouted events (one reference is taken). */
+/* What q asks that the running configuration gen cannot do: --to or --reroute on anything
+ * but a replay of dead letters, both at once, or --to an instance gen does not have. 0, or
+ * HK_EINVAL with the reason (and the fix) in err. */
+int hk_dlq_check(const struct hk_dlq_query *q, const struct hk_gen *gen, char *err, size_t cap);
+
 struct hk_dlq_job {
     struct hk_store_query_job query; /* first: its task is the job's */
     struct hk_gen *gen;

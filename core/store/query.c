@@ -16,5 +16,6 @@ void hk_dlq_query_free(struct hk_dlq_query *q)
     free(q->type);
     free(q->instance);
     free(q->id);
+    free(q->to);
     memset(q, 0, sizeof *q);
 }

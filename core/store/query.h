@@ -28,6 +28,10 @@ struct hk_dlq_query {
     int64_t delivery;           /* SHOW: deliveries.id (or events.id for unrouted/invalid) */
     int limit;
     bool dry_run;
+    /* REPLAY of dead letters: hand them to this instance instead of their own (to), or to
+     * the instances the current configuration routes their events to (reroute). */
+    char *to;
+    bool reroute;
 };
 
 /* "dead", "unrouted", "invalid": as the API and the store spell them. */

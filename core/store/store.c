@@ -34,6 +34,12 @@ void hk_store_instance_removed(struct hk_store *s, const char *name, struct hk_t
     s->ops->instance_removed(s, name, reply_to);
 }
 
+void hk_store_count_pending(struct hk_store *s, struct hk_store_pending_job *job,
+                            struct hk_task_queue *reply_to)
+{
+    s->ops->count_pending(s, job, reply_to);
+}
+
 void hk_store_query(struct hk_store *s, struct hk_store_query_job *job,
                     struct hk_task_queue *reply_to)
 {

@@ -69,6 +69,18 @@ void hk_store_complete(struct hk_store *s, struct hk_delivery *d);
  * the store may use to free its own work. Control thread. */
 void hk_store_instance_removed(struct hk_store *s, const char *name,
                                struct hk_task_queue *reply_to);
+/* A question about one instance's deliveries that are not finished (ready, running or
+ * waiting for a retry) in the store: the answer is in count when task runs on reply_to. */
+struct hk_store_pending_job {
+    struct hk_task task; /* set run before asking */
+    int64_t count;       /* the answer; -1 if the store could not tell */
+    void *arg;           /* the asker's */
+    char name[];         /* the instance */
+};
+/* Asks how many deliveries of job->name are not finished; job->task runs on reply_to with
+ * the answer (ownership of job passes back then). Any thread. */
+void hk_store_count_pending(struct hk_store *s, struct hk_store_pending_job *job,
+                            struct hk_task_queue *reply_to);
 /* Runs an operator's query (query.h); job->task then runs on reply_to. Any thread. */
 void hk_store_query(struct hk_store *s, struct hk_store_query_job *job,
                     struct hk_task_queue *reply_to);
@@ -102,6 +114,8 @@ struct hk_store_ops {
     bool (*seen)(const struct hk_store *s, const struct hk_recent_key *key, int64_t now_ms);
     void (*complete)(struct hk_store *s, struct hk_delivery *d);
     void (*instance_removed)(struct hk_store *s, const char *name, struct hk_task_queue *reply_to);
+    void (*count_pending)(struct hk_store *s, struct hk_store_pending_job *job,
+                          struct hk_task_queue *reply_to);
     void (*query)(struct hk_store *s, struct hk_store_query_job *job,
                   struct hk_task_queue *reply_to);
     void (*get_stats)(const struct hk_store *s, struct hk_store_stats *out);

@@ -199,11 +199,86 @@ static int64_t replay_unrouted(sqlite3 *db, const struct hk_store_query_job *j, 
     return rc == SQLITE_DONE ? routed : -1;
 }
 
+/* One dead delivery handed to instance: its own row back to ready when it is its own instance;
+ * else a new delivery of the event to instance (or that one revived, if it is dead too), and
+ * the dead row goes. SQLITE_ROW while all is well. */
+static int hand_over(sqlite3_stmt *const st[4], int64_t row, int64_t event, const char *own,
+                     const char *instance, int64_t now)
+{
+    enum { REVIVE, INSERT, REVIVE_OTHER, DROP };
+    bool self = strcmp(own, instance) == 0;
+    int which[2] = {self ? REVIVE : INSERT, self ? -1 : REVIVE_OTHER};
+    for (int k = 0; k < 2 && which[k] >= 0; k++) {
+        sqlite3_stmt *s = st[which[k]];
+        sqlite3_reset(s);
+        sqlite3_bind_int64(s, 1, which[k] == REVIVE ? row : event);
+        sqlite3_bind_text(s, 2, instance, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, now);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            return SQLITE_ERROR;
+    }
+    return SQLITE_ROW;
+}
+
+/* --to INSTANCE / --reroute: every matching dead letter goes to other instances; how many
+ * were handed on (those the configuration routes nowhere stay), or -1 when a statement
+ * failed (the caller then rolls back). */
+static int64_t replay_elsewhere(sqlite3 *db, const struct hk_store_query_job *j, bool dry_run)
+{
+    const struct hk_dlq_query *q = &j->q;
+    sqlite3_stmt *sel = prepare(db,
+                                "SELECT d.id, d.event, d.instance, e.type, e.source" DEAD_FROM
+                                " ORDER BY d.id LIMIT :limit",
+                                q);
+    static const char *const sql[4] = {
+        "UPDATE deliveries SET state = 'ready', next_ms = 0, interrupted = 0, attempts = 0, "
+        "updated_ms = ?3 WHERE id = ?1 AND ?2 = ?2",
+        "INSERT OR IGNORE INTO deliveries (event, instance, state, attempts, updated_ms) "
+        "VALUES (?1, ?2, 'ready', 0, ?3)",
+        "UPDATE deliveries SET state = 'ready', next_ms = 0, interrupted = 0, attempts = 0, "
+        "updated_ms = ?3 WHERE event = ?1 AND instance = ?2 AND state = 'dead'",
+        "DELETE FROM deliveries WHERE id = ?1",
+    };
+    sqlite3_stmt *st[4] = {0};
+    int rc = sel ? SQLITE_ROW : SQLITE_ERROR;
+    for (int i = 0; i < 4 && rc == SQLITE_ROW; i++)
+        if (sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) != SQLITE_OK)
+            rc = SQLITE_ERROR;
+    int64_t moved = 0, now = hk_wall_ms();
+    while (rc == SQLITE_ROW && (rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        int64_t row = sqlite3_column_int64(sel, 0), event = sqlite3_column_int64(sel, 1);
+        const char *own = (const char *)sqlite3_column_text(sel, 2);
+        const char *names[HK_STORE_TARGETS_MAX];
+        size_t n = 1;
+        names[0] = q->to;
+        if (q->reroute)
+            n = j->route(j->route_ctx, (const char *)sqlite3_column_text(sel, 3),
+                         (const char *)sqlite3_column_text(sel, 4), names);
+        moved += n > 0;
+        bool kept = false;
+        for (size_t i = 0; i < n && !dry_run && rc == SQLITE_ROW; i++) {
+            kept |= strcmp(own, names[i]) == 0;
+            rc = hand_over(st, row, event, own, names[i], now);
+        }
+        if (n && !kept && !dry_run && rc == SQLITE_ROW) {
+            sqlite3_reset(st[3]);
+            sqlite3_bind_int64(st[3], 1, row);
+            rc = sqlite3_step(st[3]) == SQLITE_DONE ? SQLITE_ROW : SQLITE_ERROR;
+        }
+    }
+    sqlite3_finalize(sel);
+    for (int i = 0; i < 4; i++)
+        sqlite3_finalize(st[i]);
+    return rc == SQLITE_DONE ? moved : -1;
+}
+
 static json_t *do_replay(sqlite3 *db, struct hk_sqlite *s, const struct hk_store_query_job *j)
 {
     const struct hk_dlq_query *q = &j->q;
     int64_t n;
-    if (q->what == HK_DLQ_UNROUTED)
+    if (q->what == HK_DLQ_DEAD && (q->to || q->reroute))
+        n = replay_elsewhere(db, j, q->dry_run);
+    else if (q->what == HK_DLQ_UNROUTED)
         n = replay_unrouted(db, j, q->dry_run);
     else if (q->what != HK_DLQ_DEAD)
         return json_pack("{s:s}", "error",

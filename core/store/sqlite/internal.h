@@ -89,6 +89,8 @@ struct batch {
 };
 
 /* The operations of the interface implemented outside writer.c (scan.c, dlq.c). */
+void hk_sqlite_count_pending(struct hk_store *store, struct hk_store_pending_job *job,
+                             struct hk_task_queue *reply_to);
 void hk_sqlite_instance_removed(struct hk_store *store, const char *name,
                                 struct hk_task_queue *reply_to);
 void hk_sqlite_query(struct hk_store *store, struct hk_store_query_job *job,

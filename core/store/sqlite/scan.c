@@ -237,3 +237,53 @@ void hk_sqlite_instance_removed(struct hk_store *store, const char *name,
     k->job.reply_to = reply_to;
     hk_sqlite_run_job(s, &k->job);
 }
+
+/* ---- how much a removed instance still has to do ---- */
+
+struct pending_job {
+    struct hk_sqlite_job job;
+    struct hk_store_pending_job *ask;
+};
+
+static void pending_cb(struct hk_sqlite_job *job, struct sqlite3 *db, struct hk_sqlite *s)
+{
+    (void)s;
+    struct pending_job *k = HK_CONTAINER_OF(job, struct pending_job, job);
+    sqlite3_stmt *st = NULL;
+    k->ask->count = -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM deliveries WHERE instance = ?1 AND "
+                           "state IN ('ready', 'running', 'retry')",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, k->ask->name, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            k->ask->count = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+}
+
+/* Hands the answer to the asker's task on the same queue, and frees the job. */
+static void pending_done_cb(struct hk_task *t)
+{
+    struct pending_job *k = HK_CONTAINER_OF(t, struct pending_job, job.task);
+    struct hk_store_pending_job *ask = k->ask;
+    free(k);
+    ask->task.run(&ask->task);
+}
+
+void hk_sqlite_count_pending(struct hk_store *store, struct hk_store_pending_job *ask,
+                             struct hk_task_queue *reply_to)
+{
+    struct hk_sqlite *s = (struct hk_sqlite *)store;
+    struct pending_job *k = calloc(1, sizeof *k);
+    if (!k) {
+        ask->count = -1;
+        hk_task_post(reply_to, &ask->task);
+        return;
+    }
+    k->ask = ask;
+    k->job.fn = pending_cb;
+    k->job.task.run = pending_done_cb;
+    k->job.reply_to = reply_to;
+    hk_sqlite_run_read_job(s, &k->job);
+}

@@ -525,6 +525,7 @@ static const struct hk_store_ops sqlite_ops = {
     .complete = sqlite_complete,
     .instance_removed = hk_sqlite_instance_removed,
     .query = hk_sqlite_query,
+    .count_pending = hk_sqlite_count_pending,
     .get_stats = sqlite_get_stats,
     .ready = sqlite_ready,
     .stop = sqlite_stop,
