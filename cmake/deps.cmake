@@ -4,6 +4,7 @@ find_package(Threads REQUIRED)
 pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv)
 pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson)
 pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3)
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd) # sd_notify, socket activation
 
 find_path(MBEDTLS_INCLUDE_DIR mbedtls/ssl.h REQUIRED)
 find_library(MBEDTLS_LIB mbedtls REQUIRED)

@@ -6,11 +6,11 @@
 #   scripts/setup.sh --bench    also the benchmark peers (nginx, webhook, flask, wrk)
 set -euo pipefail
 
-BUILD=(build-essential cmake pkg-config libuv1-dev node-llhttp libmbedtls-dev
+BUILD=(build-essential cmake pkg-config libuv1-dev node-llhttp libmbedtls-dev libsystemd-dev
        libjansson-dev libsqlite3-dev)
 RUN=(openssl sqlite3 ca-certificates)
 TEST=(libcmocka-dev python3 python3-pytest curl clang libclang-rt-14-dev clang-format
-      iproute2 procps prometheus)
+      iproute2 procps prometheus systemd fakeroot dpkg-dev)
 BENCH=(nginx webhook python3-flask gunicorn wrk testssl.sh util-linux nodejs)
 
 want=("${BUILD[@]}" "${RUN[@]}" "${TEST[@]}")

@@ -2,6 +2,7 @@
 #include "daemon/reload.h"
 
 #include "base/clock.h"
+#include "daemon/notify.h"
 #include "base/err.h"
 #include "base/link.h"
 #include "base/log.h"
@@ -78,6 +79,7 @@ static void finish(struct hk_server *s, bool ok, const char *message)
         x->st = *st;
     pthread_mutex_unlock(&s->reload_mu);
     atomic_fetch_add(ok ? &s->reloads_ok : &s->reloads_failed, 1);
+    hk_notify_reloaded(s->gen->number, ok, s->gen->conf->hash);
     if (ok)
         hk_log(HK_LOG_INFO, "reloaded", HK_I("generation", s->gen->number),
                HK_S("hash", s->gen->conf->hash));
@@ -444,6 +446,7 @@ static void run_reload(struct hk_server *s)
     pthread_mutex_lock(&s->reload_mu);
     s->reload.in_progress = true;
     pthread_mutex_unlock(&s->reload_mu);
+    hk_notify_reloading();
     hk_log(HK_LOG_INFO, "reloading", HK_S("config", s->confdir));
     if (start_probe(s) != 0)
         finish(s, false, "out of memory");

@@ -8,6 +8,7 @@
 #include "daemon/server.h"
 
 #include "daemon/fd_limit.h"
+#include "daemon/notify.h"
 #include "net/ip_count.h"
 
 #include "base/err.h"
@@ -147,6 +148,7 @@ static void begin_stop(struct hk_server *s, const char *why)
     if (s->stopping)
         return;
     s->stopping = true;
+    hk_notify_stopping(why);
     hk_log(HK_LOG_INFO, "stopping: no new connections, finishing requests in progress",
            HK_S("signal", why), HK_I("timeout_ms", s->gen->conf->shutdown_timeout_ms));
     for (unsigned i = 0; i < s->nio_all; i++) {
@@ -210,6 +212,7 @@ static void io_done_cb(struct hk_task *t)
     s->io = NULL;
     uv_close((uv_handle_t *)&s->watchdog, NULL);
     uv_close((uv_handle_t *)&s->drain_timer, NULL);
+    uv_close((uv_handle_t *)&s->alive, NULL);
     hk_dispatch_stop(&s->dispatch, s->gen->conf->shutdown_timeout_ms);
     hk_store_stop(s->store);
     hk_dispatch_free(&s->dispatch);
@@ -226,12 +229,24 @@ static void watchdog_cb(uv_timer_t *t)
     hk_dispatch_watchdog(&s->dispatch);
 }
 
+/* systemd's watchdog: a keep-alive from the control loop at half the interval it asked for. */
+static void alive_cb(uv_timer_t *t)
+{
+    (void)t;
+    hk_notify_alive();
+}
+
 static int start_timers(struct hk_server *s)
 {
     int rc = uv_timer_init(&s->loop, &s->watchdog);
     if (rc == 0)
         rc = uv_timer_init(&s->loop, &s->drain_timer);
-    s->watchdog.data = s->drain_timer.data = s;
+    if (rc == 0)
+        rc = uv_timer_init(&s->loop, &s->alive);
+    s->watchdog.data = s->drain_timer.data = s->alive.data = s;
+    uint64_t every = hk_notify_watchdog_ms() / 2;
+    if (rc == 0 && every)
+        rc = uv_timer_start(&s->alive, alive_cb, every, every);
     return rc ? rc : uv_timer_start(&s->watchdog, watchdog_cb, WATCHDOG_MS, WATCHDOG_MS);
 }
 
@@ -376,6 +391,7 @@ static void record_start(struct hk_server *s)
     snprintf(s->reload.hash, sizeof s->reload.hash, "%s", s->gen->conf->hash);
     snprintf(s->reload.message, sizeof s->reload.message, "started");
     pthread_mutex_unlock(&s->reload_mu);
+    hk_notify_ready(s->gen->number, s->gen->conf->hash);
     hk_log(HK_LOG_INFO, "hookd started", HK_S("config", s->confdir),
            HK_S("hash", s->gen->conf->hash), HK_I("generation", s->gen->number),
            HK_I("io_threads", s->nio), HK_I("check_threads", s->gen->conf->check_threads),

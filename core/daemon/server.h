@@ -32,6 +32,7 @@ struct hk_server {
     bool stopping;
     uv_timer_t watchdog;    /* reports handlers overrunning their timeout */
     uv_timer_t drain_timer; /* reports an old generation that does not drain */
+    uv_timer_t alive;       /* systemd's watchdog keep-alive (WatchdogSec=) */
     uint64_t drain_check_gen;
     char *confdir;             /* owned; absolute */
     char *exe;                 /* owned; this executable, to run `hookd -t` for a reload */
