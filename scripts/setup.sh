@@ -10,7 +10,7 @@ BUILD=(build-essential cmake pkg-config libuv1-dev node-llhttp libmbedtls-dev li
        libjansson-dev libsqlite3-dev)
 RUN=(openssl sqlite3 ca-certificates)
 TEST=(libcmocka-dev python3 python3-pytest curl clang libclang-rt-14-dev clang-format
-      iproute2 procps prometheus systemd fakeroot dpkg-dev)
+      iproute2 procps prometheus systemd fakeroot dpkg-dev man-db)
 BENCH=(nginx webhook python3-flask gunicorn wrk testssl.sh util-linux nodejs)
 
 want=("${BUILD[@]}" "${RUN[@]}" "${TEST[@]}")

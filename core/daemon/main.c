@@ -16,7 +16,13 @@ static void usage(FILE *f)
     fprintf(f, "usage: hookd -c DIR        run with DIR/hookd.json and DIR/plugins.d\n"
                "       hookd -t -c DIR     check the configuration and plugins, then exit\n"
                "       hookd --version     print the version\n"
-               "       hookd dlq|reload|status ...   operator commands (hookd dlq --help)\n");
+               "       hookd status        readiness, configuration hash, last reload\n"
+               "       hookd reload        reload the configuration, print the result\n"
+               "       hookd dlq list|show|replay|purge   dead letters\n"
+               "       (each operator command answers --help: hookd dlq --help)\n"
+               "signals: SIGHUP reloads; SIGTERM/SIGINT stop after the requests and handler\n"
+               "         calls in progress; SIGUSR1 makes the log plugin reopen its files\n"
+               "see hookd(8) and /usr/share/doc/hookd/README.md\n");
 }
 
 int main(int argc, char **argv)

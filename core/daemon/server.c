@@ -403,6 +403,9 @@ int hk_server_run(const char *confdir)
     struct hk_server s;
     memset(&s, 0, sizeof s);
     hold_signals(SIG_BLOCK);
+    /* SIGUSR1 asks the log plugin to reopen its files (logrotate); with no log instance it
+     * must not end hookd, which is its default action. The plugin's handler replaces this. */
+    signal(SIGUSR1, SIG_IGN);
     hk_crash_handlers_install();
     struct hk_conf *conf = load_conf(confdir);
     if (!conf || hk_runtime_dir_create() != 0)
