@@ -8,6 +8,7 @@
 #include "daemon/server.h"
 
 #include "daemon/fd_limit.h"
+#include "daemon/inherit.h"
 #include "daemon/notify.h"
 #include "net/ip_count.h"
 
@@ -288,6 +289,7 @@ static int start(struct hk_server *s)
         rc = start_signals(s);
     if (rc == 0)
         rc = hk_server_open_listeners(s);
+    hk_inherit_close_unused();
     if (rc == 0)
         rc = start_timers(s);
     for (unsigned i = 0; rc == 0 && i < s->nio_all; i++)
@@ -407,6 +409,7 @@ int hk_server_run(const char *confdir)
      * must not end hookd, which is its default action. The plugin's handler replaces this. */
     signal(SIGUSR1, SIG_IGN);
     hk_crash_handlers_install();
+    hk_inherit_collect(); /* before anything could open a descriptor at 3 and up */
     struct hk_conf *conf = load_conf(confdir);
     if (!conf || hk_runtime_dir_create() != 0)
         return 1;

@@ -3,11 +3,13 @@
 
 #include "base/err.h"
 #include "base/log.h"
+#include "daemon/inherit.h"
 #include "ingress/ingress.h"
 #include "ops/admin.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +36,8 @@ static void describe(const struct sockaddr *sa, char *out, size_t cap)
 int hk_server_probe_free(const struct hk_listen_conf *lc)
 {
     const struct sockaddr_in *a4 = (const void *)&lc->sa;
-    if (a4->sin_port == 0)
-        return 0; /* a fresh port: nobody can hold it */
+    if (a4->sin_port == 0 || hk_inherit_has(&lc->sa, NULL))
+        return 0; /* a fresh port nobody can hold, or the socket is ours already */
     int fd = socket(lc->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -errno;
@@ -60,8 +62,17 @@ int hk_server_listen_fds(const struct hk_listen_conf *lc, unsigned n, int *fds, 
     struct sockaddr_storage sa = lc->sa;
     socklen_t len = lc->salen;
     char where[96];
+    bool inherited = false;
     for (unsigned i = 0; i < n; i++) {
-        int fd = hk_listen_socket((struct sockaddr *)&sa, len);
+        /* A socket passed in (systemd, or hookd before an upgrade) keeps the port without a
+         * moment closed; a loop it does not cover shares the first one. */
+        int fd = hk_inherit_take(&sa, NULL);
+        if (fd >= 0)
+            inherited = true;
+        else if (!inherited)
+            fd = hk_listen_socket((struct sockaddr *)&sa, len);
+        else if (inherited && (fd = fcntl(fds[0], F_DUPFD_CLOEXEC, 0)) < 0)
+            fd = -errno;
         if (fd < 0) {
             hk_log(HK_LOG_ERROR, "cannot listen", HK_S("address", lc->address),
                    HK_S("error", hk_strerror(fd)),
@@ -76,7 +87,7 @@ int hk_server_listen_fds(const struct hk_listen_conf *lc, unsigned n, int *fds, 
     }
     describe((struct sockaddr *)&sa, where, sizeof where);
     hk_log(HK_LOG_INFO, what, HK_S("address", where), HK_I("threads", n),
-           HK_S("tls", lc->tls ? "yes" : "no"));
+           HK_S("tls", lc->tls ? "yes" : "no"), HK_S("passed_in", inherited ? "yes" : "no"));
     return 0;
 }
 
@@ -94,15 +105,27 @@ static bool stale_socket(const char *path, const struct sockaddr_un *un)
     return !answered;
 }
 
+static int admin_socket_ready(struct hk_server *s, int fd, const char *path)
+{
+    s->admin_socket = strdup(path);
+    hk_log(HK_LOG_INFO, "admin listening", HK_S("socket", path));
+    return hk_io_add_listener(s->io[s->nio], fd,
+                              &(struct hk_listen_conf){.address = path, .admin = true},
+                              &hk_admin_handler, &s->ops);
+}
+
 /* The admin API's Unix socket at path, mode 0600: only hookd's user (and root) may connect,
  * so what comes through it needs no token. */
 static int open_admin_socket(struct hk_server *s, const char *path)
 {
     struct sockaddr_un un = {.sun_family = AF_UNIX};
     snprintf(un.sun_path, sizeof un.sun_path, "%s", path); /* its length was checked */
+    int fd = hk_inherit_take(NULL, path);
+    if (fd >= 0)
+        return admin_socket_ready(s, fd, path);
     if (stale_socket(path, &un))
         unlink(path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     int rc = fd < 0 ? -errno : 0;
     if (rc == 0 && bind(fd, (const struct sockaddr *)&un, sizeof un) != 0)
         rc = -errno;
@@ -119,11 +142,7 @@ static int open_admin_socket(struct hk_server *s, const char *path)
             close(fd);
         return rc;
     }
-    s->admin_socket = strdup(path);
-    hk_log(HK_LOG_INFO, "admin listening", HK_S("socket", path));
-    return hk_io_add_listener(s->io[s->nio], fd,
-                              &(struct hk_listen_conf){.address = path, .admin = true},
-                              &hk_admin_handler, &s->ops);
+    return admin_socket_ready(s, fd, path);
 }
 
 int hk_server_open_listeners(struct hk_server *s)

@@ -4,6 +4,7 @@ Every test gets its own configuration directory (pytest's tmp_path) and its own 
 listening on a port the kernel picks (address ":0" style) that is read back from hookd's
 "listening" log line, so tests can run in parallel without port clashes.
 """
+import fcntl
 import hashlib
 import hmac
 import json
@@ -125,6 +126,8 @@ class Hookd:
         self.env = dict(os.environ, HK_FLAGRIGHT_SECRET=SECRET, **(env or {}))
         self.proc = None
         self.preexec = None  # run in the child before exec (e.g. to set a resource limit)
+        self.binary = HOOKD  # the program started (a copy, for an upgrade test)
+        self.listen_fds = []  # sockets passed as systemd does (LISTEN_FDS), at 3, 4, ...
         self.port = None
         self.ports = []
         self.admin_port = None
@@ -154,12 +157,23 @@ class Hookd:
         # A restart appends to the same log: only what this process writes tells its ports.
         self._start_offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([HOOKD, "-c", str(self.dir)], env=self.env,
-                                     stdout=self._log, stderr=self._log,
-                                     preexec_fn=self.preexec)
+        argv, keep = [self.binary, "-c", str(self.dir)], ()
+        if self.listen_fds:  # LISTEN_PID must be hookd's own: a shell sets it, then execs
+            n = len(self.listen_fds)
+            argv = ["sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=%d exec "$0" -c "$1"' % n] + argv[::2]
+            keep = tuple(range(3, 3 + n))
+        self.proc = subprocess.Popen(argv, env=self.env, stdout=self._log, stderr=self._log,
+                                     preexec_fn=self._child_setup, pass_fds=keep)
         if wait:
             self.wait_ready(timeout)
         return self
+
+    def _child_setup(self):
+        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 100) for fd in self.listen_fds]  # above 3, 4...
+        for i, fd in enumerate(high):
+            os.dup2(fd, 3 + i)
+        if self.preexec:
+            self.preexec()
 
     def wait_ready(self, timeout=20):
         deadline = time.time() + timeout
