@@ -21,7 +21,9 @@ static void usage(FILE *f)
                "       hookd dlq list|show|replay|purge   dead letters\n"
                "       (each operator command answers --help: hookd dlq --help)\n"
                "signals: SIGHUP reloads; SIGTERM/SIGINT stop after the requests and handler\n"
-               "         calls in progress; SIGUSR1 makes the log plugin reopen its files\n"
+               "         calls in progress; SIGUSR2 hands the listening sockets to the binary\n"
+               "         now at hookd's path (an upgrade); SIGUSR1 makes the log plugin reopen\n"
+               "         its files\n"
                "see hookd(8) and /usr/share/doc/hookd/README.md\n");
 }
 

@@ -3,6 +3,7 @@
 
 #include "base/clock.h"
 #include "daemon/notify.h"
+#include "daemon/upgrade.h"
 #include "base/err.h"
 #include "base/link.h"
 #include "base/log.h"
@@ -330,6 +331,16 @@ static void probe_closed_cb(uv_handle_t *h)
         free(p);
         return;
     }
+    if (s->upgrade_probe) { /* a SIGUSR2: the new binary checked the configuration */
+        s->upgrade_probe = false;
+        hk_buf_append(&p->text, "", 1);
+        drop_chatter((char *)p->text.data);
+        hk_upgrade_checked(s, p->exit_status == 0 && p->term_signal == 0,
+                           (const char *)p->text.data);
+        hk_buf_free(&p->text);
+        free(p);
+        return;
+    }
     if (p->exit_status == 0 && p->term_signal == 0) {
         hk_buf_free(&p->text);
         free(p);
@@ -408,7 +419,7 @@ static void probe_timeout_cb(uv_timer_t *t)
     uv_process_kill(&p->proc, SIGKILL);
 }
 
-static int start_probe(struct hk_server *s)
+int hk_reload_probe(struct hk_server *s)
 {
     struct hk_probe *p = calloc(1, sizeof *p);
     if (!p)
@@ -448,7 +459,7 @@ static void run_reload(struct hk_server *s)
     pthread_mutex_unlock(&s->reload_mu);
     hk_notify_reloading();
     hk_log(HK_LOG_INFO, "reloading", HK_S("config", s->confdir));
-    if (start_probe(s) != 0)
+    if (hk_reload_probe(s) != 0)
         finish(s, false, "out of memory");
 }
 

@@ -30,6 +30,10 @@ void hk_reload_signal(struct hk_server *s);
  * when the reload it joined has ended. */
 void hk_reload_request(struct hk_server *s, struct hk_task_queue *reply_to, hk_reload_done_fn *done,
                        void *user);
+/* Runs `hookd -t` with the binary now at hookd's path, as a reload's first step does; its
+ * result goes to hk_upgrade_checked when s->upgrade_probe is set. 0 or HK_ENOMEM. Control
+ * thread. */
+int hk_reload_probe(struct hk_server *s);
 /* The current status, copied into out; any thread. */
 void hk_reload_status_now(struct hk_server *s, struct hk_reload_status *out);
 

@@ -10,6 +10,7 @@
 #include "daemon/fd_limit.h"
 #include "daemon/inherit.h"
 #include "daemon/notify.h"
+#include "daemon/upgrade.h"
 #include "net/ip_count.h"
 
 #include "base/err.h"
@@ -144,12 +145,13 @@ static void stop_io_cb(struct hk_task *t)
     free(st);
 }
 
-static void begin_stop(struct hk_server *s, const char *why)
+void hk_server_begin_stop(struct hk_server *s, const char *why)
 {
     if (s->stopping)
         return;
     s->stopping = true;
-    hk_notify_stopping(why);
+    if (!s->upgrading) /* an upgrade said RELOADING: the same process carries on */
+        hk_notify_stopping(why);
     hk_log(HK_LOG_INFO, "stopping: no new connections, finishing requests in progress",
            HK_S("signal", why), HK_I("timeout_ms", s->gen->conf->shutdown_timeout_ms));
     for (unsigned i = 0; i < s->nio_all; i++) {
@@ -164,6 +166,7 @@ static void begin_stop(struct hk_server *s, const char *why)
     uv_close((uv_handle_t *)&s->sig_term, NULL);
     uv_close((uv_handle_t *)&s->sig_int, NULL);
     uv_close((uv_handle_t *)&s->sig_hup, NULL);
+    uv_close((uv_handle_t *)&s->sig_usr2, NULL);
     hk_reload_stop(s);
 }
 
@@ -172,15 +175,17 @@ static void signal_cb(uv_signal_t *h, int signum)
     struct hk_server *s = h->data;
     if (signum == SIGHUP)
         hk_reload_signal(s);
+    else if (signum == SIGUSR2)
+        hk_upgrade_signal(s);
     else
-        begin_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+        hk_server_begin_stop(s, signum == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 static int start_signals(struct hk_server *s)
 {
-    uv_signal_t *sig[] = {&s->sig_term, &s->sig_int, &s->sig_hup};
-    int num[] = {SIGTERM, SIGINT, SIGHUP};
-    for (size_t i = 0; i < 3; i++) {
+    uv_signal_t *sig[] = {&s->sig_term, &s->sig_int, &s->sig_hup, &s->sig_usr2};
+    int num[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR2};
+    for (size_t i = 0; i < 4; i++) {
         sig[i]->data = s;
         int rc = uv_signal_init(&s->loop, sig[i]);
         if (rc == 0)
@@ -272,6 +277,7 @@ static void hold_signals(int how)
     sigaddset(&set, SIGHUP);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGUSR2);
     pthread_sigmask(how, &set, NULL);
 }
 
@@ -426,6 +432,7 @@ int hk_server_run(const char *confdir)
         return 1; /* the process exits; the kernel reclaims sockets and memory */
     }
     record_start(&s);
+    hk_upgrade_note_start();
     uv_run(&s.loop, UV_RUN_DEFAULT); /* until every I/O loop has ended, see io_done_cb */
     uv_loop_close(&s.loop);
     if (s.dispatch.abandoned) {
@@ -433,12 +440,20 @@ int hk_server_run(const char *confdir)
         /* A plugin thread still runs inside its handle(): leave without running exit-time
          * code under its feet. The store has committed; the delivery will be redone. */
         hk_runtime_dir_remove();
+        if (s.upgrading) {
+            hk_upgrade_exec(&s); /* returns only if no binary could be run */
+            _exit(1);
+        }
         hk_server_remove_admin_socket(&s);
         hk_log(HK_LOG_INFO, "hookd stopped", HK_S("note", "a handler call was abandoned"));
         _exit(0);
     }
     hk_inflight_close(s.inflight); /* a graceful stop: nothing was interrupted by a crash */
     hk_store_close(s.store);
+    if (s.upgrading) {
+        hk_upgrade_exec(&s); /* returns only if no binary could be run */
+        return 1;
+    }
     hk_server_remove_admin_socket(&s);
     hk_ip_count_free(s.per_ip);
     free(s.exe);

@@ -18,7 +18,11 @@
 struct hk_server {
     uv_loop_t loop;               /* the control loop, on the main thread */
     struct hk_task_queue control; /* tasks for the control loop (generation reaping, ...) */
-    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_signal_t sig_term, sig_int, sig_hup, sig_usr2;
+    bool upgrade_probe; /* the running probe checks a new binary for SIGUSR2 */
+    bool upgrading;     /* stopping to exec the new binary with the listeners */
+    int handover[256];  /* the listeners' sockets kept for the new binary (not CLOEXEC) */
+    unsigned nhandover;
     struct hk_io **io;      /* source I/O threads, then the admin thread if there is one */
     unsigned nio;           /* source I/O threads */
     unsigned nio_all;       /* with the admin thread */
@@ -58,6 +62,8 @@ int hk_server_probe_free(const struct hk_listen_conf *lc);
 int hk_server_listen_fds(const struct hk_listen_conf *lc, unsigned n, int *fds, const char *what);
 /* Opens every listener of the current generation, and the admin listener. */
 int hk_server_open_listeners(struct hk_server *s);
+/* Stops as SIGTERM does (why: "SIGTERM", "SIGUSR2 upgrade", ...). Control thread. */
+void hk_server_begin_stop(struct hk_server *s, const char *why);
 /* Removes the admin socket's file, if hookd made one (at a clean stop). */
 void hk_server_remove_admin_socket(struct hk_server *s);
 
