@@ -13,8 +13,9 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: hookd -c DIR        run with DIR/hookd.json and DIR/plugins.d\n"
-               "       hookd -t -c DIR     check the configuration and plugins, then exit\n"
+    fprintf(f, "usage: hookd [-c DIR]      run with DIR/hookd.json and DIR/plugins.d\n"
+               "                           (default " HOOKD_DEFAULT_CONF_DIR ")\n"
+               "       hookd -t [-c DIR]   check the configuration and plugins, then exit\n"
                "       hookd --version     print the version\n"
                "       hookd status        readiness, configuration hash, last reload\n"
                "       hookd reload        reload the configuration, print the result\n"
@@ -60,10 +61,12 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (!dir || optind != argc) {
+    if (optind != argc) {
         usage(stderr);
         return 2;
     }
+    if (!dir)
+        dir = HOOKD_DEFAULT_CONF_DIR; /* /etc/hookd for a package, PREFIX/etc/hookd else */
     hk_isolated_use_self();
     return check ? hk_server_check(dir) : hk_server_run(dir);
 }

@@ -32,24 +32,23 @@ int hk_cli_is_command(const char *arg)
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: hookd dlq list    [FILTERS] [--unrouted|--invalid] [--json]\n"
-        "       hookd dlq show    ID [--unrouted|--invalid]\n"
-        "       hookd dlq replay  [FILTERS] [--unrouted] [--dry-run]\n"
-        "       hookd dlq replay  [FILTERS] --to INSTANCE | --reroute [--dry-run]\n"
-        "                         dead letters to another instance, or to where the current\n"
-        "                         configuration routes their events\n"
-        "       hookd dlq purge   [FILTERS] [--unrouted|--invalid] [--dry-run]\n"
-        "       hookd reload      reload the configuration, print the result\n"
-        "       hookd status      [--json] readiness and the last reload\n"
-        "FILTERS: --source S --type T --instance I --id EVENT_ID --since T --until T "
-        "--limit N\n"
-        "         (T: Unix ms, or a duration ago: 30m, 2h, 7d)\n"
-        "the admin API: --admin HOST:PORT or SOCKET_PATH, or -c DIR to read admin.socket\n"
-        "  (preferred), admin.address and admin.token from DIR/hookd.json (default " ADMIN_DEFAULT
-        ");\n"
-        "  --token-file FILE gives the token (admin.token) for a TCP address\n");
+    fprintf(f,
+            "usage: hookd dlq list    [FILTERS] [--unrouted|--invalid] [--json]\n"
+            "       hookd dlq show    ID [--unrouted|--invalid]\n"
+            "       hookd dlq replay  [FILTERS] [--unrouted] [--dry-run]\n"
+            "       hookd dlq replay  [FILTERS] --to INSTANCE | --reroute [--dry-run]\n"
+            "                         dead letters to another instance, or to where the current\n"
+            "                         configuration routes their events\n"
+            "       hookd dlq purge   [FILTERS] [--unrouted|--invalid] [--dry-run]\n"
+            "       hookd reload      reload the configuration, print the result\n"
+            "       hookd status      [--json] readiness and the last reload\n"
+            "FILTERS: --source S --type T --instance I --id EVENT_ID --since T --until T "
+            "--limit N\n"
+            "         (T: Unix ms, or a duration ago: 30m, 2h, 7d)\n"
+            "the admin API: --admin HOST:PORT or SOCKET_PATH, or -c DIR to read admin.socket\n"
+            "  (preferred), admin.address and admin.token from DIR/hookd.json "
+            "(default: " HOOKD_DEFAULT_CONF_DIR ", else " ADMIN_DEFAULT ");\n"
+            "  --token-file FILE gives the token (admin.token) for a TCP address\n");
 }
 
 static void print_time(int64_t ms)
@@ -192,6 +191,10 @@ static int parse_opts(int argc, char **argv, struct opts *o)
             return c == 'h' ? -1 : EXIT_USAGE;
         }
     }
+    /* Neither -c nor --admin: the default configuration's admin section, if it is there. */
+    if (!o->admin.address && access(HOOKD_DEFAULT_CONF_DIR "/hookd.json", R_OK) == 0 &&
+        hk_admin_target_from_conf(&o->admin, HOOKD_DEFAULT_CONF_DIR))
+        return EXIT_USAGE;
     if (!o->admin.address)
         o->admin.address = strdup(ADMIN_DEFAULT);
     return o->admin.address ? 0 : EXIT_FAILED;

@@ -36,8 +36,8 @@ def test_package_installs_checks_runs_as_hookd_and_purges(tmp_path):
         assert oct(os.stat(secret_file).st_mode & 0o777) == "0o640"
         # As the unit's ExecStartPre does: as hookd (a check as root would leave the log
         # plugin's file owned by root).
-        rc, out = run("runuser", "-u", "hookd", "--", "/usr/bin/hookd", "-t", "-c", "/etc/hookd")
-        assert rc == 0 and "is valid" in out, out
+        rc, out = run("runuser", "-u", "hookd", "--", "/usr/bin/hookd", "-t")  # /etc/hookd
+        assert rc == 0 and "configuration /etc/hookd is valid" in out, out
         rc, out = run("systemd-analyze", "verify", "/lib/systemd/system/hookd.service")
         assert rc == 0, out
         log = open(tmp_path / "hookd.log", "wb")
@@ -63,7 +63,7 @@ def test_package_installs_checks_runs_as_hookd_and_purges(tmp_path):
             wait_for(lambda: os.path.exists("/var/log/hookd/events.log") and
                      eid in open("/var/log/hookd/events.log").read(), 30,
                      "the log plugin's line")
-            rc, out = run("/usr/bin/hookd", "status", "-c", "/etc/hookd")  # over the socket
+            rc, out = run("/usr/bin/hookd", "status")  # /etc/hookd's admin socket by default
             assert rc == 0 and out.startswith("hookd at /run/hookd/admin.sock: ready"), out
             os.kill(pid, signal.SIGTERM)  # hookd's PID, the one systemd would signal
             assert proc.wait(60) == 0, (tmp_path / "hookd.log").read_text()
