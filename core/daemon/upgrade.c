@@ -45,9 +45,8 @@ static void keep_listeners(struct hk_server *s)
     s->nhandover = 0;
     for (unsigned i = 0; i < s->nio_all; i++)
         for (struct hk_listener *l = s->io[i]->listeners; l; l = l->next) {
-            uv_os_fd_t fd;
-            if (s->nhandover < sizeof s->handover / sizeof s->handover[0] &&
-                uv_fileno((const uv_handle_t *)&l->tcp, &fd) == 0 &&
+            int fd = hk_io_listener_fd(l);
+            if (s->nhandover < sizeof s->handover / sizeof s->handover[0] && fd >= 0 &&
                 (fd = fcntl(fd, F_DUPFD, 3)) >= 0)
                 s->handover[s->nhandover++] = fd;
         }

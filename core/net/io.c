@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "net/conn.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,24 +34,120 @@ int hk_listen_socket(const struct sockaddr *sa, socklen_t len)
     return fd;
 }
 
+#define ACCEPT_PAUSE_MS 250 /* how long a listener out of descriptors stops accepting */
+
+static void connection_cb(uv_stream_t *s, int status);
+static void listener_closed_cb(uv_handle_t *h);
+
+static int open_reserve(void)
+{
+    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+static int listen_on(struct hk_listener *l, int fd)
+{
+    struct hk_io *io = l->io;
+    int rc =
+        l->unix_socket ? uv_pipe_init(&io->loop, &l->pipe, 0) : uv_tcp_init(&io->loop, &l->tcp);
+    l->tcp.data = l; /* the same place in both */
+    if (rc == 0)
+        rc = l->unix_socket ? uv_pipe_open(&l->pipe, fd) : uv_tcp_open(&l->tcp, fd);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&l->tcp, LISTEN_BACKLOG, connection_cb);
+    l->handle_open = true;
+    return rc;
+}
+
+/* A handle of the listener finished closing; the last one frees it. */
+static void listener_closed_cb(uv_handle_t *h)
+{
+    struct hk_listener *l = h->data;
+    if (--l->open_handles)
+        return;
+    if (l->spare_fd >= 0)
+        close(l->spare_fd);
+    if (l->reserve_fd >= 0)
+        close(l->reserve_fd);
+    free(l->address);
+    free(l);
+}
+
+static void resume_cb(uv_timer_t *t)
+{
+    struct hk_listener *l = t->data;
+    if (l->closing || !l->paused)
+        return;
+    if (l->reserve_fd < 0 && (l->reserve_fd = open_reserve()) < 0) {
+        uv_timer_start(&l->resume, resume_cb, ACCEPT_PAUSE_MS, 0); /* still none to spare */
+        return;
+    }
+    int fd = l->spare_fd;
+    l->spare_fd = -1;
+    l->paused = false;
+    l->open_handles++; /* the stream handle again */
+    int rc = listen_on(l, fd);
+    if (rc)
+        hk_log(HK_LOG_ERROR, "cannot accept on the listener again", HK_S("listener", l->address),
+               HK_S("error", uv_strerror(rc)), HK_S("fix", "restart hookd"));
+}
+
+static void paused_cb(uv_handle_t *h)
+{
+    struct hk_listener *l = h->data;
+    if (!l->closing)
+        uv_timer_start(&l->resume, resume_cb, ACCEPT_PAUSE_MS, 0);
+    listener_closed_cb(h); /* counts the stream handle's close; frees l if it is closing */
+}
+
+/* Out of descriptors: libuv would call again at once for the same waiting connection, and
+ * the loop would spin. Closing the handle ends that at once; a duplicate of the socket
+ * (made with the reserve descriptor's room) keeps it listening, its backlog intact, and the
+ * listener accepts again ACCEPT_PAUSE_MS later, when descriptors may have been freed. */
+static void pause_accepting(struct hk_listener *l)
+{
+    uv_os_fd_t fd;
+    if (l->paused || !l->handle_open || uv_fileno((const uv_handle_t *)&l->tcp, &fd) != 0)
+        return;
+    if (l->reserve_fd >= 0) {
+        close(l->reserve_fd);
+        l->reserve_fd = -1;
+    }
+    if ((l->spare_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0)
+        return;
+    l->paused = true;
+    l->handle_open = false;
+    uv_close((uv_handle_t *)&l->tcp, paused_cb);
+}
+
 static void connection_cb(uv_stream_t *s, int status)
 {
     struct hk_listener *l = s->data;
     if (status < 0) {
-        /* Out of descriptors (EMFILE/ENFILE): libuv accepts and closes what is waiting with
-         * its reserve descriptor, so the loop does not spin; the line is written at most once
-         * a second, whatever the rate. */
+        bool out_of_fds = status == UV_EMFILE || status == UV_ENFILE;
         uint64_t held;
         if (hk_log_every_due(&l->accept_log, uv_now(&l->io->loop), &held))
-            hk_log(HK_LOG_WARN, "accept failed", HK_S("listener", l->address),
-                   HK_S("error", uv_strerror(status)), HK_I("not_logged_since_last", (int64_t)held),
-                   HK_S("fix", status == UV_EMFILE || status == UV_ENFILE
-                                   ? "raise the open-file limit (LimitNOFILE, ulimit -n) or "
-                                     "lower limits.max_connections"
-                                   : "see the error"));
+            hk_log(HK_LOG_WARN,
+                   out_of_fds ? "accept failed: out of file descriptors, not accepting for a "
+                                "moment"
+                              : "accept failed",
+                   HK_S("listener", l->address), HK_S("error", uv_strerror(status)),
+                   HK_I("not_logged_since_last", (int64_t)held),
+                   HK_S("fix", out_of_fds ? "raise the open-file limit (LimitNOFILE, ulimit -n) "
+                                            "or lower limits.max_connections"
+                                          : "see the error"));
+        if (out_of_fds)
+            pause_accepting(l);
         return;
     }
     hk_conn_accept(l);
+}
+
+int hk_io_listener_fd(const struct hk_listener *l)
+{
+    uv_os_fd_t fd = -1;
+    if (l->paused)
+        return l->spare_fd;
+    return uv_fileno((const uv_handle_t *)&l->tcp, &fd) == 0 ? fd : -1;
 }
 
 int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
@@ -67,33 +164,27 @@ int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc
     l->handler_ctx = handler_ctx;
     l->ordinal = lc->ordinal;
     l->admin = lc->admin;
+    l->spare_fd = -1;
+    l->reserve_fd = open_reserve();
     struct sockaddr_storage ss;
     socklen_t sslen = sizeof ss;
     l->unix_socket =
         getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0 && ss.ss_family == AF_UNIX;
-    int rc =
-        l->unix_socket ? uv_pipe_init(&io->loop, &l->pipe, 0) : uv_tcp_init(&io->loop, &l->tcp);
-    l->tcp.data = l; /* the same place in both */
-    if (rc == 0)
-        rc = l->unix_socket ? uv_pipe_open(&l->pipe, fd) : uv_tcp_open(&l->tcp, fd);
-    if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&l->tcp, LISTEN_BACKLOG, connection_cb);
-    if (rc) {
-        close(fd);
-        free(l->address);
-        free(l);
+    uv_timer_init(&io->loop, &l->resume);
+    l->resume.data = l;
+    l->open_handles = 2;
+    int rc = listen_on(l, fd);
+    if (rc) { /* both handles were initialised: close them, which frees l */
+        hk_log(HK_LOG_ERROR, "cannot listen", HK_S("address", lc->address),
+               HK_S("error", uv_strerror(rc)));
+        l->closing = true;
+        uv_close((uv_handle_t *)&l->resume, listener_closed_cb);
+        uv_close((uv_handle_t *)&l->tcp, listener_closed_cb);
         return rc;
     }
     l->next = io->listeners;
     io->listeners = l;
     return 0;
-}
-
-static void listener_closed_cb(uv_handle_t *h)
-{
-    struct hk_listener *l = h->data;
-    free(l->address);
-    free(l);
 }
 
 void hk_io_close_listener(struct hk_io *io, const char *address)
@@ -103,7 +194,10 @@ void hk_io_close_listener(struct hk_io *io, const char *address)
         if (address && strcmp(l->address, address) != 0)
             continue;
         *p = l->next;
-        uv_close((uv_handle_t *)&l->tcp, listener_closed_cb);
+        l->closing = true;
+        uv_close((uv_handle_t *)&l->resume, listener_closed_cb);
+        if (l->handle_open) /* paused: its stream handle is closed, or closing (paused_cb) */
+            uv_close((uv_handle_t *)&l->tcp, listener_closed_cb);
         return;
     }
 }

@@ -51,6 +51,13 @@ struct hk_listener {
     void *handler_ctx; /* the owner's, for the handler: see hk_io_add_listener */
     bool closing;
     struct hk_log_every accept_log; /* failed accepts, at most one line a second */
+    /* Out of descriptors, the listener pauses: its handle is closed (which ends libuv's
+     * accept loop) and spare_fd keeps the socket, and its backlog, until resume fires.
+     * reserve_fd is one descriptor held back so that the socket can still be kept then. */
+    uv_timer_t resume;
+    int spare_fd, reserve_fd;
+    bool paused, handle_open;
+    unsigned open_handles; /* the stream handle and the timer: freed when both closed */
     struct hk_listener *next;
 };
 
@@ -94,6 +101,8 @@ int hk_listen_socket(const struct sockaddr *sa, socklen_t len);
  * copied. */
 int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
                        const struct hk_conn_handler *handler, void *handler_ctx);
+/* The listening socket of l (its kept duplicate while l is paused), or -1. */
+int hk_io_listener_fd(const struct hk_listener *l);
 /* Closes the listener of that address, if any (io thread only). */
 void hk_io_close_listener(struct hk_io *io, const char *address);
 /* Stops accepting, lets in-flight requests finish (bounded by timeout_ms), closes idle

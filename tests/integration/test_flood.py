@@ -1,6 +1,7 @@
 """Connection floods against the real daemon (issue #15): the open-file limit caps
 max_connections, idle connections are evicted (oldest first) to let a genuine sender in, the
 refusals are logged at most once a second, and max_connections_per_ip caps one address."""
+import os
 import re
 import resource
 import socket
@@ -95,3 +96,25 @@ def test_trusted_proxies_are_exempt_from_the_per_ip_cap(make_hookd):
     assert r.status == 200
     for s in held:
         s.close()
+
+
+def test_out_of_descriptors_the_loops_keep_serving_and_recover(make_hookd):
+    """When hookd does run out of descriptors (its limit lowered under it), a listener stops
+    accepting for a moment instead of spinning in the accept loop: connections already open
+    on every loop are still answered, the line is not repeated, and once descriptors are
+    free again new connections are accepted."""
+    d = make_hookd(base_config(log={"level": "info", "access": False}))
+    held = [Client(d.port) for _ in range(8)]  # spread over both loops
+    for i, c in enumerate(held):
+        assert c.exchange(signed_post(event_body("before-%d" % i))).status == 200
+    before = resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE)
+    nfd = len(os.listdir("/proc/%d/fd" % d.proc.pid))
+    resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, (nfd + 4, before[1]))
+    flood = idle_connections(d.port, 60)
+    d.wait_log(r'msg="accept failed: out of file descriptors, not accepting for a moment"')
+    for i, c in enumerate(held):  # a loop spinning on accept would answer none of these
+        assert c.exchange(signed_post(event_body("during-%d" % i))).status == 200
+    for s in flood:
+        s.close()
+    resource.prlimit(d.proc.pid, resource.RLIMIT_NOFILE, before)
+    wait_for(lambda: accepted(d.port, "after-1"), what="a new connection accepted again")
