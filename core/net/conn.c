@@ -223,6 +223,11 @@ static void timeout_cb(uv_timer_t *t)
     }
 }
 
+void hk_conn_give_grace(struct hk_conn *c, uint64_t ms)
+{
+    arm(c, ms < c->limits.header_timeout_ms ? ms : c->limits.header_timeout_ms);
+}
+
 static void start_request(struct hk_conn *c)
 {
     c->phase = HK_CONN_HEAD;
@@ -426,6 +431,7 @@ void hk_conn_respond(struct hk_conn *c, const struct hk_response *r)
     bool complete = c->phase == HK_CONN_BUSY && c->http.head_done;
     bool close = r->close || c->io->stopping || !complete || !c->http.req.keep_alive;
     c->last_status = r->status;
+    c->served = true;
     hk_response_write(c, r, close);
     release_gen(c);
     if (close) {

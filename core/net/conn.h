@@ -67,6 +67,7 @@ struct hk_conn {
     bool await_proxy;      /* the PROXY protocol header has not been read yet */
     bool via_unix;         /* came in on a Unix socket: the file's mode let the peer in */
     bool ip_counted;       /* counted in io->per_ip: dropped when it closes */
+    bool served;           /* at least one answer was written on it */
     bool busy;             /* a request is being answered; memory stays until it is */
     bool in_process;       /* inside the parse loop: answers then are synchronous */
     unsigned open_handles; /* tcp, timer: freed when both have closed and !busy */
@@ -102,5 +103,10 @@ void hk_conn_close(struct hk_conn *c);
 /* The subject of the client certificate that came with this TLS connection and verified
  * against the listener's client_ca, or NULL. Borrowed: valid while c is. */
 const char *hk_conn_client_subject(const struct hk_conn *c);
+
+/* hookd is stopping: a connection that has not been answered yet keeps ms to send its first
+ * request (which is then answered, with Connection: close) before it is closed, so one
+ * accepted an instant before the stop, its request on the way, is not dropped. */
+void hk_conn_give_grace(struct hk_conn *c, uint64_t ms);
 
 #endif

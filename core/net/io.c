@@ -34,7 +34,8 @@ int hk_listen_socket(const struct sockaddr *sa, socklen_t len)
     return fd;
 }
 
-#define ACCEPT_PAUSE_MS 250 /* how long a listener out of descriptors stops accepting */
+#define ACCEPT_PAUSE_MS 250  /* how long a listener out of descriptors stops accepting */
+#define STOP_GRACE_MS   1000 /* a fresh connection's time for its first request at a stop */
 
 static void connection_cb(uv_stream_t *s, int status);
 static void listener_closed_cb(uv_handle_t *h);
@@ -235,10 +236,14 @@ void hk_io_stop(struct hk_io *io, uint64_t timeout_ms)
     io->stopping = true;
     while (io->listeners)
         hk_io_close_listener(io, NULL);
+    /* Idle keep-alive connections close now (their clients resend on a new one); one that
+     * was just accepted may have its first request on the way: it gets a moment. */
     for (struct hk_conn *c = io->conns, *next; c; c = next) {
         next = c->next;
-        if (c->phase == HK_CONN_IDLE)
+        if (c->phase == HK_CONN_IDLE && c->served)
             hk_conn_close(c);
+        else if (c->phase == HK_CONN_IDLE)
+            hk_conn_give_grace(c, STOP_GRACE_MS);
     }
     io->stop_timer.data = io;
     uv_timer_init(&io->loop, &io->stop_timer);
