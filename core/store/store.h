@@ -43,6 +43,9 @@ struct hk_ingest {
     void *user;               /* the submitter's (the connection) */
     struct hk_recent_key key; /* of (source, id): remembered once committed */
     int result; /* 0 stored; HK_EEXIST duplicate; HK_ENOSPC disk full; HK_ESTORE failed */
+    /* A duplicate found in the store: when the original was received (0: unknown), so that
+     * it goes back into the table of recent events without moving its dedup window. */
+    int64_t original_received_ms;
     size_t ntargets;
     const char *targets[]; /* instance names, borrowed from gen */
 };

@@ -371,3 +371,23 @@ def test_dlq_show_masks_signatures_a_store_of_an_earlier_version_kept(make_hookd
     assert rc == 0 and "old-1" in out, out
     assert sig not in out and "session=abc" not in out
     assert "x-flagright-signature: [redacted]" in out and "cookie: [redacted]" in out
+
+
+def test_a_resend_after_a_restart_is_answered_from_memory_again(make_hookd):
+    """Senders resend for days: a resend of an event committed before a restart is found in
+    the store once, then remembered (with the original's receive time), so further resends do
+    not reach the writer."""
+    d = make_hookd(base_config())
+    body = body_for("resent-1")
+    assert Client(d.port).exchange(signed_post(body)).json()["status"] == "accepted"
+    d.stop()
+    d.start()  # the table of recent events starts empty
+
+    def writer_ops():
+        text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % d.admin_port).read()
+        return int(re.search(rb"^hookd_store_batch_size_sum (\d+)$", text, re.M).group(1))
+
+    for _ in range(3):
+        r = Client(d.port).exchange(signed_post(body))
+        assert r.json()["status"] == "duplicate"
+    assert writer_ops() == 1  # only the first resend asked the store

@@ -90,6 +90,18 @@ static int insert_delivery(struct hk_sqlite *s, struct hk_ingest *op, int64_t ev
     return SQLITE_OK;
 }
 
+/* A resend of an event committed before the table of recent events was last emptied (a
+ * restart): the original's receive time, so that later resends are answered from memory. */
+static void original_received(struct hk_sqlite *s, struct hk_ingest *op)
+{
+    sqlite3_stmt *st = s->st[ST_ORIGINAL_RECEIVED];
+    sqlite3_reset(st);
+    hk_sqlite_bind_text(st, 1, op->ev->source);
+    hk_sqlite_bind_text(st, 2, op->ev->id[0] ? op->ev->id : NULL);
+    op->original_received_ms = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+}
+
 int hk_sqlite_ingest_batch(struct hk_sqlite *s, struct hk_ingest *ops, int64_t now)
 {
     for (struct hk_ingest *op = ops; op; op = op->next) {
@@ -99,6 +111,7 @@ int hk_sqlite_ingest_batch(struct hk_sqlite *s, struct hk_ingest *ops, int64_t n
             return rc;
         if (row == 0) {
             op->result = HK_EEXIST;
+            original_received(s, op);
             continue;
         }
         op->ev->rowid = row;

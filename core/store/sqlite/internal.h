@@ -23,6 +23,7 @@ enum store_stmt {
     ST_NEXT_DUE,
     ST_KILL_INSTANCE,
     ST_INTERRUPTED,
+    ST_ORIGINAL_RECEIVED,
     ST_COUNT
 };
 

@@ -106,6 +106,8 @@ static const char *const statements[ST_COUNT] = {
     [ST_KILL_INSTANCE] = "UPDATE deliveries SET state = 'dead', updated_ms = ?1, "
                          "last_error = ?2 WHERE instance = ?3 AND state IN ('ready', 'retry')",
     [ST_INTERRUPTED] = "UPDATE deliveries SET interrupted = interrupted + 1 WHERE id = ?1",
+    [ST_ORIGINAL_RECEIVED] = "SELECT received_ms FROM events WHERE source = ?1 AND "
+                             "event_id = ?2 AND status != 'invalid'",
 };
 
 static int exec(sqlite3 *db, const char *sql, char *err, size_t cap)

@@ -315,9 +315,12 @@ void hk_sqlite_finish_batch(struct hk_sqlite *s, struct batch *b)
     if (b->forget_recent)
         hk_recent_clear(s->recent);
     for (struct hk_ingest *op = b->ingests; op; op = op->next)
-        /* Only a new event: a resend's own receive time would extend the original's window. */
+        /* A new event, or a resend found in the store, with the original's receive time: a
+         * resend's own would extend the original's window. */
         if (op->result == 0 && op->ev->status != HK_EVENT_INVALID)
             hk_recent_add(s->recent, &op->key, op->ev->received_ms);
+        else if (op->result == HK_EEXIST && op->original_received_ms > 0)
+            hk_recent_add(s->recent, &op->key, op->original_received_ms);
     push_deliveries(s, b->push);
     for (struct hk_delivery *o = b->outcomes, *next; o; o = next) {
         next = o->next;
