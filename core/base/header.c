@@ -16,3 +16,12 @@ const struct hk_header *hk_header_find(const struct hk_header *h, size_t n, cons
             return &h[i];
     return NULL;
 }
+
+bool hk_header_is_credential(const char *name, size_t n)
+{
+    static const char *const credentials[] = {"authorization", "proxy-authorization", "cookie"};
+    for (size_t i = 0; i < sizeof credentials / sizeof credentials[0]; i++)
+        if (hk_span_ieq(name, n, credentials[i]))
+            return true;
+    return false;
+}

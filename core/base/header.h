@@ -18,5 +18,8 @@ struct hk_header {
 const struct hk_header *hk_header_find(const struct hk_header *h, size_t n, const char *name);
 /* True if s[0..n) equals the NUL-terminated lit, ignoring ASCII case. */
 bool hk_span_ieq(const char *s, size_t n, const char *lit);
+/* True for the headers that carry the client's credentials (Authorization,
+ * Proxy-Authorization, Cookie): never stored, never handed to a plugin, never shown. */
+bool hk_header_is_credential(const char *name, size_t n);
 
 #endif

@@ -8,16 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Headers never kept: they carry credentials of the client, not facts about the event. */
-static const char *const dropped[] = {"authorization", "proxy-authorization", "cookie", NULL};
-
 /* A credential of the client, or the signature of this body (whoever holds it can resend the
  * body as genuine): neither is a fact about the event, so neither is stored. */
 static bool is_dropped(const struct hk_header *h, const struct hk_verifier *signer)
 {
-    for (const char *const *d = dropped; *d; d++)
-        if (hk_span_ieq(h->name, h->name_len, *d))
-            return true;
+    if (hk_header_is_credential(h->name, h->name_len))
+        return true;
     return signer && hk_verifier_is_signature_header(signer, h->name, h->name_len);
 }
 

@@ -24,8 +24,7 @@ static bool contains_ci(const char *s, size_t n, const char *lit)
 
 static bool masked(const char *name, size_t n, const struct hk_source *s)
 {
-    return hk_span_ieq(name, n, "authorization") || hk_span_ieq(name, n, "proxy-authorization") ||
-           hk_span_ieq(name, n, "cookie") || contains_ci(name, n, "signature") ||
+    return hk_header_is_credential(name, n) || contains_ci(name, n, "signature") ||
            contains_ci(name, n, "hmac") ||
            (s && hk_verifier_is_signature_header(s->verifier, name, n));
 }

@@ -221,12 +221,6 @@ static int host_conf_get_strv(hookd_ctx *ctx, const char *key, const char *const
     return -EINVAL;
 }
 
-static bool is_credential(const char *name)
-{
-    return strcasecmp(name, "authorization") == 0 || strcasecmp(name, "cookie") == 0 ||
-           strcasecmp(name, "proxy-authorization") == 0;
-}
-
 /* An event_header() call about an event that is not the one handle() was given on this
  * thread (a copy, a stale pointer, another thread): counted, and said once. */
 static void event_misused(void)
@@ -247,7 +241,7 @@ static const char *host_event_header(const hookd_event *ev, const char *name, si
         event_misused();
         return NULL;
     }
-    if (!name || is_credential(name))
+    if (!name || hk_header_is_credential(name, strlen(name)))
         return NULL;
     const struct hk_plugin_event *pe = current->pe;
     const struct hk_header *h = hk_header_find(pe->headers, pe->nheaders, name);
