@@ -5,7 +5,7 @@
 #include "base/diag.h"
 #include "base/jconf.h"
 #include "base/secret.h"
-#include "conf/conf.h"
+#include "conf/admin.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +14,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-
-#define ADMIN_DEFAULT "127.0.0.1:9091"
 
 static int set_token(struct hk_admin_target *t, const uint8_t *bytes, size_t len)
 {
@@ -47,15 +45,13 @@ int hk_admin_target_from_conf(struct hk_admin_target *t, const char *dir)
 {
     struct hk_diags d = {0};
     struct hk_jdoc doc = {0};
-    char abs[4096];
     int rc = hk_jdoc_load(&doc, dir, "hookd.json", &d) ? 2 : 0;
     json_t *admin = rc ? NULL : json_object_get(doc.root, "admin");
     const char *sock = json_string_value(json_object_get(admin, "socket"));
     const char *addr = json_string_value(json_object_get(admin, "address"));
     free(t->address);
-    if (sock && sock[0] != '/')
-        snprintf(abs, sizeof abs, "%s/%s", dir, sock);
-    t->address = strdup(sock ? (sock[0] == '/' ? sock : abs) : addr ? addr : ADMIN_DEFAULT);
+    /* Relative paths as hookd reads them: from the configuration directory. */
+    t->address = sock ? hk_conf_resolve(dir, sock) : strdup(addr ? addr : HK_ADMIN_DEFAULT);
     if (rc == 0 && !sock)
         rc = token_from_conf(t, &doc, dir);
     for (size_t i = 0; i < d.n; i++)

@@ -2,6 +2,7 @@
 #include "ops/cli.h"
 
 #include "base/buf.h"
+#include "conf/admin.h"
 #include "ops/admin_client.h"
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ADMIN_DEFAULT    "127.0.0.1:9091"
 #define EXIT_FAILED      1
 #define EXIT_USAGE       2
 #define EXIT_UNREACHABLE HK_ADMIN_UNREACHABLE
@@ -47,7 +47,7 @@ static void usage(FILE *f)
             "         (T: Unix ms, or a duration ago: 30m, 2h, 7d)\n"
             "the admin API: --admin HOST:PORT or SOCKET_PATH, or -c DIR to read admin.socket\n"
             "  (preferred), admin.address and admin.token from DIR/hookd.json "
-            "(default: " HOOKD_DEFAULT_CONF_DIR ", else " ADMIN_DEFAULT ");\n"
+            "(default: " HOOKD_DEFAULT_CONF_DIR ", else " HK_ADMIN_DEFAULT ");\n"
             "  --token-file FILE gives the token (admin.token) for a TCP address\n");
 }
 
@@ -196,7 +196,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         hk_admin_target_from_conf(&o->admin, HOOKD_DEFAULT_CONF_DIR))
         return EXIT_USAGE;
     if (!o->admin.address)
-        o->admin.address = strdup(ADMIN_DEFAULT);
+        o->admin.address = strdup(HK_ADMIN_DEFAULT);
     return o->admin.address ? 0 : EXIT_FAILED;
 }
 
