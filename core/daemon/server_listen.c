@@ -71,7 +71,7 @@ int hk_server_listen_fds(const struct hk_listen_conf *lc, unsigned n, int *fds, 
             inherited = true;
         else if (!inherited)
             fd = hk_listen_socket((struct sockaddr *)&sa, len);
-        else if (inherited && (fd = fcntl(fds[0], F_DUPFD_CLOEXEC, 0)) < 0)
+        else if ((fd = fcntl(fds[0], F_DUPFD_CLOEXEC, 0)) < 0)
             fd = -errno;
         if (fd < 0) {
             hk_log(HK_LOG_ERROR, "cannot listen", HK_S("address", lc->address),

@@ -60,6 +60,8 @@ void hk_conn_close(struct hk_conn *c)
         io->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    else
+        io->oldest = c->prev;
     io->nconns--;
     atomic_fetch_sub(io->open_conns, 1);
     if (c->ip_counted)
@@ -484,15 +486,15 @@ static struct hk_conn *conn_new(struct hk_listener *l, const struct hk_listen_co
     return c;
 }
 
-/* The oldest connection of this loop that waits for a request (the list is newest first), or
- * NULL. A loop only ever closes its own connections. */
+/* The oldest connection of this loop that waits for a request, or NULL: walked from the
+ * oldest end, so under a flood of idle connections the first one looked at is it. A loop only
+ * ever closes its own connections. */
 static struct hk_conn *oldest_idle(struct hk_io *io)
 {
-    struct hk_conn *found = NULL;
-    for (struct hk_conn *c = io->conns; c; c = c->next)
+    for (struct hk_conn *c = io->oldest; c; c = c->prev)
         if (c->phase == HK_CONN_IDLE && !c->busy && !c->via_unix && c->pending.len == 0)
-            found = c;
-    return found;
+            return c;
+    return NULL;
 }
 
 /* Room for one more connection under max_connections (and what the open-file limit allows):
@@ -598,6 +600,8 @@ void hk_conn_accept(struct hk_listener *l)
     c->next = io->conns;
     if (io->conns)
         io->conns->prev = c;
+    else
+        io->oldest = c;
     io->conns = c;
     io->nconns++;
     io->nalive++;

@@ -78,9 +78,10 @@ struct hk_io {
     struct hk_gen *gen;  /* this loop's reference to the current generation (owner's) */
     const struct hk_io_owner *owner;
     struct hk_listener *listeners;
-    struct hk_conn *conns; /* every open connection, for draining */
-    size_t nconns;         /* open connections */
-    size_t nalive;         /* allocated ones: closed ones may still await an answer */
+    struct hk_conn *conns;  /* every open connection, newest first, for draining */
+    struct hk_conn *oldest; /* the list's last: where make_room looks for an idle one */
+    size_t nconns;          /* open connections */
+    size_t nalive;          /* allocated ones: closed ones may still await an answer */
     bool stopping;
     bool finished;
     uv_timer_t stop_timer;
