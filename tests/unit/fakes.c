@@ -172,7 +172,7 @@ void fake_gen_release(struct hk_gen *g)
     hk_gen_release(g);
 }
 
-struct hk_delivery *fake_delivery(const char *id, int64_t rowid)
+struct hk_event_rec *fake_event(const char *id)
 {
     struct hk_envelope env = {.valid = true, .created_ms = 1};
     snprintf(env.id, sizeof env.id, "%s", id);
@@ -183,6 +183,12 @@ struct hk_delivery *fake_delivery(const char *id, int64_t rowid)
     struct hk_event_rec *ev = hk_event_create("flagright", &env, (uint8_t *)body, strlen(body),
                                               NULL, 0, NULL, hk_wall_ms());
     assert_non_null(ev);
+    return ev;
+}
+
+struct hk_delivery *fake_delivery(const char *id, int64_t rowid)
+{
+    struct hk_event_rec *ev = fake_event(id);
     struct hk_delivery *d = hk_delivery_new(ev, rowid, 1);
     hk_event_release(ev);
     assert_non_null(d);

@@ -52,6 +52,9 @@ void fake_instance_free(struct fake_instance *f);
 
 /* A hand-made generation of fake instances (no reaper: the last release frees it). */
 struct hk_gen *fake_gen(struct fake_instance **insts, size_t n);
+/* A valid CASE_CLOSED event from source "flagright" with id and the body "{}" (one
+ * reference). */
+struct hk_event_rec *fake_event(const char *id);
 /* Drops the caller's reference; the instances are the test's, not the generation's. */
 void fake_gen_release(struct hk_gen *g);
 

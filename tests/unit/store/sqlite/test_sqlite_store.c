@@ -15,6 +15,7 @@
 #include "store/store.h"
 #include "store/sqlite/internal.h"
 #include "testutil.h"
+#include "fakes.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -172,15 +173,8 @@ static void on_answer(struct hk_task *t)
 /* Submits one event with id for the named instances and waits for the store's answer. */
 static int ingest(struct world *w, const char *id, const char *const *names, size_t n)
 {
-    struct hk_envelope env = {.valid = true, .created_ms = 1};
-    snprintf(env.id, sizeof env.id, "%s", id);
-    env.id_len = strlen(env.id);
-    snprintf(env.type, sizeof env.type, "CASE_CLOSED");
-    env.type_len = strlen(env.type);
-    char *body = strdup("{\"id\":\"x\"}");
     struct hk_ingest *op = calloc(1, sizeof *op + n * sizeof op->targets[0]);
-    op->ev = hk_event_create("flagright", &env, (uint8_t *)body, strlen(body), NULL, 0, NULL,
-                             hk_wall_ms());
+    op->ev = fake_event(id);
     op->ntargets = n;
     if (n)
         memcpy(op->targets, names, n * sizeof *names);
