@@ -2,6 +2,7 @@
 #include "fakes.h"
 
 #include "base/clock.h"
+#include "store/sqlite/sqlite.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -194,4 +195,19 @@ struct hk_delivery *fake_delivery(const char *id, int64_t rowid)
     assert_non_null(d);
     d->instance = "?";
     return d;
+}
+
+struct hk_store *sqlite_open_idle(char *path, enum hk_durability d)
+{
+    char err[512];
+    struct hk_store_conf sc = {.path = path,
+                               .durability = d,
+                               .dedup_window_ms = 60000,
+                               .queue_max = 2,
+                               .batch_max = 64,
+                               .prune_interval_ms = 3600000};
+    struct hk_store *s;
+    if (hk_sqlite_open(&sc, &s, err, sizeof err))
+        fail_msg("%s", err);
+    return s;
 }

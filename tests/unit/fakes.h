@@ -61,4 +61,8 @@ void fake_gen_release(struct hk_gen *g);
 /* A delivery of a fresh event with id, as the store would hand it out. */
 struct hk_delivery *fake_delivery(const char *id, int64_t rowid);
 
+/* A SQLite store at path (durability d, a one-minute dedup window, room for two queued
+ * requests), its writer not started; fails the test when it cannot open. */
+struct hk_store *sqlite_open_idle(char *path, enum hk_durability d);
+
 #endif

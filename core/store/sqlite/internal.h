@@ -99,6 +99,20 @@ void hk_sqlite_query(struct hk_store *store, struct hk_store_query_job *job,
 int hk_sqlite_recover(struct hk_store *store, const int64_t *interrupted, size_t n);
 /* schema.c */
 int hk_sqlite_schema(sqlite3 *db, enum hk_durability d, char *err, size_t cap);
+
+/* A table of this version: its name and its definition, the part of CREATE TABLE after it. */
+struct hk_sqlite_table {
+    const char *name;
+    const char *columns;
+};
+
+/* Rebuilds each of tables (foreign keys off, inside the caller's transaction) to today's
+ * definition, keeping every row; from is the schema version the store had (migrate.c). */
+int hk_sqlite_migrate(sqlite3 *db, int from, const struct hk_sqlite_table *tables, size_t n,
+                      char *err, size_t cap);
+
+/* Runs sql, its error (if any) in err. */
+int hk_sqlite_exec(sqlite3 *db, const char *sql, char *err, size_t cap);
 int hk_sqlite_prepare(struct hk_sqlite *s, char *err, size_t cap);
 /* ingest.c: inserts a batch's events and deliveries; SQLite code on failure. */
 int hk_sqlite_ingest_batch(struct hk_sqlite *s, struct hk_ingest *ops, int64_t now);

@@ -459,28 +459,12 @@ static void test_reads_do_not_hold_up_commits(void **state)
     pthread_cond_destroy(&r.cond);
 }
 
-/* A store at path, its writer not started. */
-static struct hk_store *open_idle_at(char *path, enum hk_durability durability)
-{
-    char err[256];
-    struct hk_store_conf sc = {.path = path,
-                               .durability = durability,
-                               .dedup_window_ms = 60000,
-                               .queue_max = 2,
-                               .batch_max = 64,
-                               .prune_interval_ms = 3600000};
-    struct hk_store *s;
-    if (hk_sqlite_open(&sc, &s, err, sizeof err))
-        fail_msg("%s", err);
-    return s;
-}
-
 /* A store opened in a fresh directory named dir (at path, which has room for 600 bytes), its
  * writer not started. */
 static struct hk_store *open_idle(const char *dir, enum hk_durability durability, char *path)
 {
     snprintf(path, 600, "%s/hookd.db", tu_tmpdir(dir));
-    return open_idle_at(path, durability);
+    return sqlite_open_idle(path, durability);
 }
 
 /* With the writer not started, the queue fills: the next request is refused at once (503)
@@ -565,7 +549,7 @@ static void test_counts_added_to_an_older_store(void **state)
                      NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
-    s = open_idle_at(path, HK_DURABLE_OS);
+    s = sqlite_open_idle(path, HK_DURABLE_OS);
     hk_store_close(s);
     assert_counts_exact(path); /* 'running' became 'ready' at open: counted by the trigger */
 }
