@@ -1,13 +1,15 @@
-/* log.c -- one write(2) per line, logfmt or JSON. */
+/* log.c -- log lines, logfmt or JSON, built without printf (an access line is written for
+ * every request): each line whole in one write(2), or the lines a thread holds in one. */
 #include "base/log.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+/* Also the most a thread holds: a pipe takes a write of up to PIPE_BUF (4096 on Linux)
+ * whole, so held lines never mix with another thread's either. */
 #define LOG_LINE_MAX 4096
 
 static atomic_int log_level = HK_LOG_INFO;
@@ -15,6 +17,14 @@ static atomic_int log_format = HK_LOG_LOGFMT;
 static atomic_int log_fd = STDERR_FILENO;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+/* The lines a thread holds back until hk_log_flush (hk_log_hold). */
+struct held {
+    bool on;
+    size_t len;
+    char buf[LOG_LINE_MAX];
+};
+static _Thread_local struct held held;
 
 void hk_log_configure(enum hk_log_level level, enum hk_log_format format)
 {
@@ -77,24 +87,34 @@ static bool logfmt_bare(const char *s, size_t n)
     return true;
 }
 
-/* Quoted string with JSON escapes; both formats use it. */
+static bool plain_in_quotes(unsigned char c)
+{
+    return c >= 0x20 && c != '"' && c != '\\' && c != 0x7f;
+}
+
+/* Quoted string with JSON escapes; both formats use it. Plain runs are copied whole. */
 static void put_quoted(struct line *l, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     putc_(l, '"');
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0; i < n;) {
+        size_t run = i;
+        while (run < n && plain_in_quotes((unsigned char)s[run]))
+            run++;
+        put(l, s + i, run - i);
+        if (run == n)
+            break;
+        unsigned char c = (unsigned char)s[run];
         if (c == '"' || c == '\\') {
-            putc_(l, '\\');
-            putc_(l, (char)c);
+            char esc[2] = {'\\', (char)c};
+            put(l, esc, sizeof esc);
         } else if (c == '\n') {
             puts_(l, "\\n");
-        } else if (c < 0x20 || c == 0x7f) {
+        } else {
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
             put(l, esc, sizeof esc);
-        } else {
-            putc_(l, (char)c);
         }
+        i = run + 1;
     }
     putc_(l, '"');
 }
@@ -107,38 +127,114 @@ static void put_value(struct line *l, const char *s, size_t n, bool json)
         put_quoted(l, s, n);
 }
 
-static void put_pair(struct line *l, const char *key, const char *s, size_t n, bool json,
-                     bool is_string)
+static void put_key(struct line *l, const char *key, bool json)
 {
-    if (json) {
-        puts_(l, ",\"");
-        puts_(l, key);
-        puts_(l, "\":");
-        if (is_string)
-            put_quoted(l, s, n);
-        else
-            put(l, s, n);
-    } else {
-        putc_(l, ' ');
-        puts_(l, key);
-        putc_(l, '=');
-        put_value(l, s, n, false);
+    puts_(l, json ? ",\"" : " ");
+    puts_(l, key);
+    puts_(l, json ? "\":" : "=");
+}
+
+static void put_pair(struct line *l, const char *key, const char *s, size_t n, bool json)
+{
+    put_key(l, key, json);
+    put_value(l, s, n, json);
+}
+
+/* Decimal digits of v, width wide at least (zeros in front), into the end of buf; returns
+ * where they start. */
+static char *digits(char *end, uint64_t v, int width)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || end - p < width);
+    return p;
+}
+
+static void put_digits(struct line *l, uint64_t v, int width)
+{
+    char num[24], *end = num + sizeof num, *p = digits(end, v, width);
+    put(l, p, (size_t)(end - p));
+}
+
+static void put_int(struct line *l, int64_t v)
+{
+    if (v < 0)
+        putc_(l, '-');
+    put_digits(l, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 1);
+}
+
+/* "2026-12-07T07:24:09" for sec (its length in *len), made again only when the second
+ * changes (per thread). */
+static const char *second_text(time_t sec, size_t *len)
+{
+    static _Thread_local time_t cached = -1;
+    static _Thread_local char text[40];
+    static _Thread_local char *start;
+    if (sec != cached) {
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        const int parts[] = {tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                             tm.tm_hour,        tm.tm_min,     tm.tm_sec};
+        static const char before[] = "--T::"; /* what comes before parts[1..5] */
+        start = text + sizeof text;
+        for (int i = 5; i >= 0; i--) {
+            start = digits(start, (uint64_t)parts[i], i ? 2 : 4);
+            if (i)
+                *--start = before[i - 1];
+        }
+        cached = sec;
     }
+    *len = (size_t)(text + sizeof text - start);
+    return start;
 }
 
 static void put_timestamp(struct line *l, bool json)
 {
     struct timespec ts;
-    struct tm tm;
-    char stamp[40];
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    n += (size_t)snprintf(stamp + n, sizeof stamp - n, ".%03ldZ", ts.tv_nsec / 1000000);
     puts_(l, json ? "{\"ts\":\"" : "ts=");
-    put(l, stamp, n);
-    if (json)
-        putc_(l, '"');
+    size_t n;
+    const char *sec = second_text(ts.tv_sec, &n);
+    put(l, sec, n);
+    putc_(l, '.');
+    put_digits(l, (uint64_t)ts.tv_nsec / 1000000, 3);
+    puts_(l, json ? "Z\"" : "Z");
+}
+
+static void write_out(const char *buf, size_t n)
+{
+    ssize_t ignored = write(atomic_load(&log_fd), buf, n);
+    (void)ignored;
+}
+
+void hk_log_flush(void)
+{
+    if (held.len)
+        write_out(held.buf, held.len);
+    held.len = 0;
+}
+
+void hk_log_hold(bool on)
+{
+    if (!on)
+        hk_log_flush();
+    held.on = on;
+}
+
+/* A warning or an error goes out at once, with the lines held before it. */
+static void emit(const struct line *l, enum hk_log_level lvl)
+{
+    if (!held.on || lvl <= HK_LOG_WARN) {
+        hk_log_flush();
+        write_out(l->buf, l->len);
+        return;
+    }
+    if (held.len + l->len > sizeof held.buf)
+        hk_log_flush();
+    memcpy(held.buf + held.len, l->buf, l->len);
+    held.len += l->len;
 }
 
 void hk_log_kv(enum hk_log_level lvl, const char *msg, const struct hk_kv *kv, size_t nkv)
@@ -149,29 +245,26 @@ void hk_log_kv(enum hk_log_level lvl, const char *msg, const struct hk_kv *kv, s
     struct line l;
     l.len = 0;
     put_timestamp(&l, json);
-    put_pair(&l, "level", level_names[lvl], strlen(level_names[lvl]), json, true);
-    put_pair(&l, "msg", msg, strlen(msg), json, true);
+    put_pair(&l, "level", level_names[lvl], strlen(level_names[lvl]), json);
+    put_pair(&l, "msg", msg, strlen(msg), json);
     for (size_t i = 0; i < nkv; i++) {
-        char num[24];
         switch (kv[i].kind) {
         case HK_KV_INT:
-            put_pair(&l, kv[i].key, num,
-                     (size_t)snprintf(num, sizeof num, "%lld", (long long)kv[i].i), json, false);
+            put_key(&l, kv[i].key, json);
+            put_int(&l, kv[i].i);
             break;
         case HK_KV_STRN:
-            put_pair(&l, kv[i].key, kv[i].s, kv[i].n, json, true);
+            put_pair(&l, kv[i].key, kv[i].s, kv[i].n, json);
             break;
         case HK_KV_STR:
-            put_pair(&l, kv[i].key, kv[i].s ? kv[i].s : "", kv[i].s ? strlen(kv[i].s) : 0, json,
-                     true);
+            put_pair(&l, kv[i].key, kv[i].s ? kv[i].s : "", kv[i].s ? strlen(kv[i].s) : 0, json);
             break;
         }
     }
     if (json)
         putc_(&l, '}');
     l.buf[l.len++] = '\n';
-    ssize_t ignored = write(atomic_load(&log_fd), l.buf, l.len);
-    (void)ignored;
+    emit(&l, lvl);
 }
 
 bool hk_log_every_due(struct hk_log_every *e, uint64_t now_ms, uint64_t *held_back)

@@ -1,8 +1,9 @@
 /* log.h -- structured log lines to stderr, as logfmt or JSON.
  *
- * One call writes one whole line with one write(2), so lines from different threads never
- * interleave. Callers pass key/value pairs, never a secret or a signature value: log lines are
- * read by people who must not learn them. Safe on any thread. */
+ * Each line is written whole with one write(2), so lines from different threads never
+ * interleave; a thread that holds its lines (hk_log_hold) writes them a few together. Callers pass
+ * key/value pairs, never a secret or a signature value: log lines are read by people who must not
+ * learn them. Safe on any thread. */
 #ifndef HK_LOG_H
 #define HK_LOG_H
 
@@ -36,6 +37,12 @@ void hk_log_kv(enum hk_log_level lvl, const char *msg, const struct hk_kv *kv, s
         const struct hk_kv hk_kv_[] = {{0}, __VA_ARGS__};                                          \
         hk_log_kv((lvl), (msg), hk_kv_ + 1, sizeof hk_kv_ / sizeof hk_kv_[0] - 1);                 \
     } while (0)
+
+/* On: this thread's lines of level info and debug wait in a buffer (at most 4 KiB of them)
+ * until hk_log_flush, a warning or an error, or a line that no longer fits; an event loop
+ * holds its lines and flushes them once a loop turn. Off: flushes, and lines go out at once. */
+void hk_log_hold(bool on);
+void hk_log_flush(void);
 
 /* Process-wide settings; set them before threads start or at a reload (they are atomics). */
 void hk_log_configure(enum hk_log_level level, enum hk_log_format format);

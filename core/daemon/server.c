@@ -41,7 +41,7 @@ static void io_main_cb(void *arg)
     snprintf(name, sizeof name, io->index < io->server->nio ? "hookd-io-%u" : "hookd-admin",
              io->index);
     pthread_setname_np(pthread_self(), name);
-    uv_run(&io->loop, UV_RUN_DEFAULT);
+    hk_io_run(io);
     hk_task_post(&io->server->control, &io->done);
 }
 
@@ -121,9 +121,7 @@ static int create_io(struct hk_server *s, unsigned n, bool admin)
         io->owner = &io_owner;
         io->index = i;
         io->done.run = io_done_cb;
-        int rc = uv_loop_init(&io->loop);
-        if (rc == 0)
-            rc = hk_task_queue_init(&io->tasks, &io->loop);
+        int rc = hk_io_loop_init(io);
         if (rc)
             return rc;
         io->gen = hk_gen_acquire(s->gen);

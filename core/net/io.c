@@ -203,6 +203,33 @@ void hk_io_close_listener(struct hk_io *io, const char *address)
     }
 }
 
+static void log_flush_cb(uv_prepare_t *p)
+{
+    (void)p;
+    hk_log_flush();
+}
+
+int hk_io_loop_init(struct hk_io *io)
+{
+    int rc = uv_loop_init(&io->loop);
+    if (rc == 0)
+        rc = hk_task_queue_init(&io->tasks, &io->loop);
+    if (rc == 0)
+        rc = uv_prepare_init(&io->loop, &io->log_flush);
+    if (rc == 0) {
+        uv_prepare_start(&io->log_flush, log_flush_cb);
+        uv_unref((uv_handle_t *)&io->log_flush); /* the loop does not live for it */
+    }
+    return rc;
+}
+
+void hk_io_run(struct hk_io *io)
+{
+    hk_log_hold(true);
+    uv_run(&io->loop, UV_RUN_DEFAULT);
+    hk_log_hold(false);
+}
+
 /* The last connection of a stopping loop is gone: close what keeps the loop alive. */
 static void finish(struct hk_io *io)
 {
@@ -211,6 +238,7 @@ static void finish(struct hk_io *io)
     io->finished = true;
     uv_timer_stop(&io->stop_timer);
     uv_close((uv_handle_t *)&io->stop_timer, NULL);
+    uv_close((uv_handle_t *)&io->log_flush, NULL);
     hk_task_queue_close(&io->tasks);
 }
 

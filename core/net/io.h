@@ -85,6 +85,7 @@ struct hk_io {
     bool stopping;
     bool finished;
     uv_timer_t stop_timer;
+    uv_prepare_t log_flush;             /* writes the log lines of a loop turn together */
     struct hk_buf scratch;              /* reusable buffer for building answers on this thread */
     struct hk_counters counters;        /* written by this thread only, read by /metrics */
     char date[40];                      /* cached "Date" header value */
@@ -92,6 +93,13 @@ struct hk_io {
     uint8_t readbuf[HK_READ_BUF];       /* one read at a time per loop, shared by its connections */
     uint8_t plainbuf[HK_TLS_PLAIN_MAX]; /* one decrypted TLS record at a time, likewise */
 };
+
+/* Initialises io's loop and what it runs besides connections: its task queue, and the log
+ * lines of each loop turn written together before the loop waits (run the loop with
+ * hk_io_run). */
+int hk_io_loop_init(struct hk_io *io);
+/* Runs io's loop on the calling thread until it has stopped (hk_io_stop). */
+void hk_io_run(struct hk_io *io);
 
 /* Opens a listening socket for addr with SO_REUSEPORT (and IPV6_V6ONLY for IPv6). Returns
  * the fd, or a negated errno. Any thread. */

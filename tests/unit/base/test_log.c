@@ -1,5 +1,5 @@
 /* test_log.c -- log lines byte for byte: the timestamp, logfmt's bare and quoted values, JSON,
- * escapes, integers at their limits, truncation of an overlong line. */
+ * escapes, integers at their limits, truncation of an overlong line; lines a thread holds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,6 +144,39 @@ static void test_a_level_below_the_setting_writes_nothing(void **state)
     assert_non_null(strstr(written(), " level=error msg=e\n"));
 }
 
+/* Held lines wait for the flush, a warning, or the buffer's end, and keep their order. */
+static void test_held_lines_go_out_together(void **state)
+{
+    (void)state;
+    hk_log_configure(HK_LOG_INFO, HK_LOG_LOGFMT);
+    hk_log_hold(true);
+    hk_log(HK_LOG_INFO, "one");
+    hk_log(HK_LOG_INFO, "two");
+    assert_string_equal(written(), "");
+    hk_log_flush();
+    char *out = written();
+    assert_non_null(strstr(out, " msg=one\n"));
+    assert_true(strstr(out, " msg=two\n") > strstr(out, " msg=one\n"));
+
+    hk_log(HK_LOG_INFO, "three");
+    hk_log(HK_LOG_WARN, "four");
+    out = written();
+    assert_true(strstr(out, " msg=four\n") > strstr(out, " msg=three\n"));
+    assert_non_null(strstr(out, " msg=three\n"));
+
+    size_t total = 0; /* 4 KiB at most are held: the rest is written as they come */
+    for (int i = 0; i < 100; i++)
+        hk_log(HK_LOG_INFO, "many", HK_I("i", i));
+    for (char *got; *(got = written());)
+        total += strlen(got);
+    assert_true(total > 0 && total <= 4096);
+    hk_log_hold(false); /* flushes */
+    out = written();
+    assert_non_null(strstr(out, " msg=many i=99\n"));
+    hk_log(HK_LOG_INFO, "five");
+    assert_non_null(strstr(written(), " msg=five\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -151,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_json_lines_byte_for_byte),
         cmocka_unit_test(test_an_overlong_line_is_cut),
         cmocka_unit_test(test_a_level_below_the_setting_writes_nothing),
+        cmocka_unit_test(test_held_lines_go_out_together),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
