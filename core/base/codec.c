@@ -1,4 +1,4 @@
-/* codec.c -- hex, base64, constant-time equality. */
+/* codec.c -- hex, base64, constant-time equality, decimal digits. */
 #include "base/codec.h"
 
 #include <string.h>
@@ -107,4 +107,14 @@ bool hk_ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
     for (size_t i = 0; i < n; i++)
         diff |= a[i] ^ b[i];
     return diff == 0;
+}
+
+char *hk_decimal(char *end, uint64_t v, int width)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v || end - p < width);
+    return p;
 }

@@ -1,4 +1,5 @@
-/* codec.h -- hex and base64 for signatures, and a constant-time comparison. */
+/* codec.h -- hex and base64 for signatures, a constant-time comparison, and decimal digits
+ * without printf. */
 #ifndef HK_CODEC_H
 #define HK_CODEC_H
 
@@ -21,5 +22,9 @@ long hk_base64_decode(const char *s, size_t n, uint8_t *out, size_t cap, bool ur
 size_t hk_base64_encode(const uint8_t *p, size_t n, char *out);
 /* True if a[0..n) == b[0..n); the time taken depends only on n. */
 bool hk_ct_equal(const uint8_t *a, const uint8_t *b, size_t n);
+
+/* Writes the decimal digits of v, at least width of them (zeros in front), so that they end
+ * just before end; returns where they start. Up to 20 digits: give it that much room. */
+char *hk_decimal(char *end, uint64_t v, int width);
 
 #endif

@@ -2,6 +2,8 @@
  * every request): each line whole in one write(2), or the lines a thread holds in one. */
 #include "base/log.h"
 
+#include "base/codec.h"
+
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <string.h>
@@ -140,21 +142,9 @@ static void put_pair(struct line *l, const char *key, const char *s, size_t n, b
     put_value(l, s, n, json);
 }
 
-/* Decimal digits of v, width wide at least (zeros in front), into the end of buf; returns
- * where they start. */
-static char *digits(char *end, uint64_t v, int width)
-{
-    char *p = end;
-    do {
-        *--p = (char)('0' + v % 10);
-        v /= 10;
-    } while (v || end - p < width);
-    return p;
-}
-
 static void put_digits(struct line *l, uint64_t v, int width)
 {
-    char num[24], *end = num + sizeof num, *p = digits(end, v, width);
+    char num[24], *end = num + sizeof num, *p = hk_decimal(end, v, width);
     put(l, p, (size_t)(end - p));
 }
 
@@ -180,7 +170,7 @@ static const char *second_text(time_t sec, size_t *len)
         static const char before[] = "--T::"; /* what comes before parts[1..5] */
         start = text + sizeof text;
         for (int i = 5; i >= 0; i--) {
-            start = digits(start, (uint64_t)parts[i], i ? 2 : 4);
+            start = hk_decimal(start, (uint64_t)parts[i], i ? 2 : 4);
             if (i)
                 *--start = before[i - 1];
         }

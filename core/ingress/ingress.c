@@ -10,6 +10,7 @@
 #include "ingress/ingress_check.h"
 
 #include "base/buf.h"
+#include "base/codec.h"
 #include "base/err.h"
 #include "base/json_write.h"
 #include "base/log.h"
@@ -137,24 +138,33 @@ static bool is_json(const struct hk_request *req)
            (n >= 5 && hk_span_ieq(ct->value + n - 5, 5, "+json"));
 }
 
+/* The answer's body and its Retry-After, written in runs: this runs for every request. */
 static void answer(struct hk_conn *c, int status, const char *what, const struct hk_event_rec *e,
                    int retry_after)
 {
     struct hk_buf *b = &c->io->scratch;
-    char extra[48] = "";
     b->len = 0;
-    hk_buf_printf(b, "{\"status\":\"%s\"", what);
+    hk_buf_puts(b, "{\"status\":\"");
+    hk_buf_puts(b, what);
+    hk_buf_puts(b, "\"");
     if (e && e->id[0]) {
         hk_buf_puts(b, ",\"id\":");
         hk_json_put_string(b, e->id, strlen(e->id));
     }
     hk_buf_puts(b, "}");
-    if (retry_after)
-        snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry_after);
+    static const char name[] = "Retry-After: ";
+    char header[48], *end = header + sizeof header - 3; /* then "\r\n" and the NUL */
+    const char *extra = NULL;
+    if (retry_after) {
+        memcpy(end, "\r\n", 3);
+        char *start = hk_decimal(end, (uint64_t)retry_after, 1) - (sizeof name - 1);
+        memcpy(start, name, sizeof name - 1);
+        extra = start;
+    }
     struct hk_response r = {.status = status,
                             .body = (const char *)b->data,
                             .body_len = b->len,
-                            .extra_headers = retry_after ? extra : NULL};
+                            .extra_headers = extra};
     hk_conn_respond(c, &r);
 }
 

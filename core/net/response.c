@@ -1,6 +1,7 @@
 /* response.c -- HTTP answers. */
 #include "net/response.h"
 
+#include "base/codec.h"
 #include "base/log.h"
 
 #include <stdio.h>
@@ -83,21 +84,11 @@ static void access_line(struct hk_conn *c, const struct hk_response *r)
     hk_log_kv(HK_LOG_INFO, "access", kv, subject ? n : n - 1);
 }
 
-/* Decimal digits of v into the end of buf; returns where they start. */
-static char *digits(char *end, size_t v)
-{
-    do {
-        *--end = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return end;
-}
-
 /* Built with appends, not printf: this runs once per request. */
 void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool close)
 {
     struct hk_buf *o = &c->out;
-    char num[24], *end = num + sizeof num, *code = digits(end, (size_t)r->status);
+    char num[24], *end = num + sizeof num, *code = hk_decimal(end, (uint64_t)r->status, 1);
     hk_buf_reserve(o, 256 + r->body_len);
     hk_buf_puts(o, "HTTP/1.1 ");
     hk_buf_append(o, code, (size_t)(end - code));
@@ -108,7 +99,7 @@ void hk_response_write(struct hk_conn *c, const struct hk_response *r, bool clos
     hk_buf_puts(o, "\r\nContent-Type: ");
     hk_buf_puts(o, r->content_type ? r->content_type : "application/json");
     hk_buf_puts(o, "\r\nContent-Length: ");
-    char *len = digits(code, r->body_len); /* reuses num below the status code */
+    char *len = hk_decimal(code, r->body_len, 1); /* reuses num below the status code */
     hk_buf_append(o, len, (size_t)(code - len));
     hk_buf_puts(o, close ? "\r\nConnection: close\r\n" : "\r\n");
     if (c->tls)
