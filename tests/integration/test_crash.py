@@ -4,6 +4,7 @@ instance's crash_limit it is a dead letter that says why and never runs again on
 while hookd comes back up and delivers everything else. The crash line names the culprit."""
 import json
 import re
+import struct
 import urllib.request
 
 from harness import db_rows, event_body, fixture, post, quiet_config, wait_for
@@ -31,6 +32,13 @@ def dead(d, eid, inst):
     rows = db_rows(db, "SELECT d.state, d.last_error FROM deliveries d JOIN events e ON "
                        "e.id = d.event WHERE e.event_id = ?1 AND d.instance = ?2", eid, inst)
     return rows[0] if rows else (None, None)
+
+
+def in_handle(d):
+    """The row ids of the deliveries inside a handle() now, from the record that outlives
+    the process (deliver/inflight.h: one int64 per worker slot)."""
+    data = (d.dir / "var" / "hookd.db.inflight").read_bytes()
+    return {r for r in struct.unpack("<%dq" % (len(data) // 8), data) if r > 0}
 
 
 def restart_until_contained(d, eid, inst, limit):
@@ -106,6 +114,8 @@ def test_abort_and_kill_9_count_as_interrupted(make_hookd, tmp_path):
     # A handler is inside its 60 s call when hookd is killed.
     assert post(d.port, event_body("slow-1", "SLOW")).status == 200
     wait_for(lambda: dead(d, "slow-1", "slow")[0] == "running", 30, "the slow call to start")
+    # 'running' is committed just before the call: kill only once the call is recorded.
+    wait_for(lambda: in_handle(d), 30, "the slow call to be recorded")
     d.kill9()
     d.start()
     wait_for(lambda: dead(d, "slow-1", "slow")[0] == "dead", 30, "the interrupted call")
