@@ -76,9 +76,28 @@ void hk_conn_close(struct hk_conn *c)
 
 static void timeout_cb(uv_timer_t *t);
 
-static void arm(struct hk_conn *c, uint64_t ms)
+static void arm_timer(struct hk_conn *c, uint64_t now, uint64_t at)
 {
-    uv_timer_start(&c->timer, timeout_cb, ms, 0);
+    uv_timer_start(&c->timer, timeout_cb, at - now, 0);
+    c->timer_due = at;
+}
+
+/* One deadline per connection, its timer re-armed lazily: a request moves the deadline three
+ * times (head, body, then idle), and a later deadline is only written down; the timer, when
+ * it fires before the deadline, arms itself for the rest (at most a header timeout ahead, so
+ * that the next, shorter, deadline seldom needs a restart). Only an earlier deadline than the
+ * timer's restarts it. */
+static void set_deadline(struct hk_conn *c, uint64_t ms)
+{
+    uint64_t now = uv_now(&c->io->loop);
+    c->deadline = now + ms;
+    if (!c->timer_due || c->deadline < c->timer_due)
+        arm_timer(c, now, c->deadline);
+}
+
+static void clear_deadline(struct hk_conn *c)
+{
+    c->deadline = 0; /* the timer, if armed, finds none when it fires */
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
@@ -197,7 +216,7 @@ static void linger(struct hk_conn *c)
         return;
     }
     set_reading(c, true);
-    arm(c, LINGER_MS);
+    set_deadline(c, LINGER_MS);
 }
 
 static void respond_error(struct hk_conn *c, int status, const char *reason)
@@ -212,6 +231,16 @@ static void respond_error(struct hk_conn *c, int status, const char *reason)
 static void timeout_cb(uv_timer_t *t)
 {
     struct hk_conn *c = t->data;
+    uint64_t now = uv_now(&c->io->loop);
+    c->timer_due = 0;
+    if (!c->deadline)
+        return;
+    if (now < c->deadline) {
+        uint64_t step = c->limits.header_timeout_ms;
+        arm_timer(c, now, c->deadline - now < step ? c->deadline : now + step);
+        return;
+    }
+    c->deadline = 0;
     switch (c->phase) {
     case HK_CONN_HEAD:
     case HK_CONN_BODY:
@@ -227,7 +256,7 @@ static void timeout_cb(uv_timer_t *t)
 
 void hk_conn_give_grace(struct hk_conn *c, uint64_t ms)
 {
-    arm(c, ms < c->limits.header_timeout_ms ? ms : c->limits.header_timeout_ms);
+    set_deadline(c, ms < c->limits.header_timeout_ms ? ms : c->limits.header_timeout_ms);
 }
 
 static void start_request(struct hk_conn *c)
@@ -235,7 +264,7 @@ static void start_request(struct hk_conn *c)
     c->phase = HK_CONN_HEAD;
     c->body_len = 0;
     c->started_ms = uv_now(&c->io->loop);
-    arm(c, c->limits.header_timeout_ms);
+    set_deadline(c, c->limits.header_timeout_ms);
 }
 
 static bool on_head(struct hk_conn *c)
@@ -243,7 +272,7 @@ static bool on_head(struct hk_conn *c)
     struct hk_request *req = &c->http.req;
     c->gen = c->io->owner->acquire(c->io->gen);
     c->phase = HK_CONN_BODY;
-    arm(c, c->limits.body_timeout_ms);
+    set_deadline(c, c->limits.body_timeout_ms);
     c->busy = true; /* an answer from on_head is accepted */
     if (!c->handler->on_head(c, req))
         return false;
@@ -258,7 +287,7 @@ static void on_message(struct hk_conn *c)
     c->phase = HK_CONN_BUSY;
     c->busy = true;
     c->body_len = c->http.req.body.len;
-    uv_timer_stop(&c->timer);
+    clear_deadline(c);
     c->handler->on_request(c, &c->http.req);
 }
 
@@ -337,7 +366,8 @@ static void tls_established(struct hk_conn *c)
     hk_tls_session_describe(c->tls, about, sizeof about);
     hk_log(HK_LOG_DEBUG, "TLS established", HK_S("peer", c->peer_text), HK_S("session", about),
            HK_S("client_cert", subject ? subject : "-"));
-    arm(c, c->limits.header_timeout_ms); /* the handshake is over: now the request must come */
+    set_deadline(
+        c, c->limits.header_timeout_ms); /* the handshake is over: now the request must come */
 }
 
 /* The alert mbedTLS wrote goes out, then the connection closes. */
@@ -439,11 +469,11 @@ void hk_conn_respond(struct hk_conn *c, const struct hk_response *r)
     if (close) {
         c->close_after_write = true;
         c->phase = HK_CONN_BODY; /* not IDLE: no new request is read */
-        uv_timer_stop(&c->timer);
+        clear_deadline(c);
     } else {
         hk_http_next(&c->http);
         c->phase = HK_CONN_IDLE;
-        arm(c, c->limits.idle_timeout_ms);
+        set_deadline(c, c->limits.idle_timeout_ms);
     }
     if (!c->in_process)
         resume(c);
@@ -611,6 +641,6 @@ void hk_conn_accept(struct hk_listener *l)
         return;
     }
     /* A new connection must start talking soon; a TLS one must finish its handshake. */
-    arm(c, c->tls ? hk_tls_server_handshake_ms(lc->tls) : c->limits.header_timeout_ms);
+    set_deadline(c, c->tls ? hk_tls_server_handshake_ms(lc->tls) : c->limits.header_timeout_ms);
     set_reading(c, true);
 }

@@ -47,7 +47,9 @@ struct hk_conn {
         uv_tcp_t tcp;   /* tcp.data and timer.data are the connection */
         uv_pipe_t pipe; /* on a Unix-socket listener: its peer is local (see via_unix) */
     };
-    uv_timer_t timer;
+    uv_timer_t timer;   /* fires at or before deadline (see set_deadline in conn.c) */
+    uint64_t deadline;  /* loop time by which the current phase must end; 0: none */
+    uint64_t timer_due; /* loop time the timer is armed for; 0: not armed */
     struct hk_io *io;
     const struct hk_conn_handler *handler;
     void *handler_ctx;           /* borrowed from the listener: the handler's own context */

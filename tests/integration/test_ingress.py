@@ -248,6 +248,24 @@ def test_idle_connection_closed_silently(make_hookd):
     assert c.buf == b""
 
 
+def test_each_phase_keeps_its_own_deadline_on_a_kept_alive_connection(make_hookd):
+    """One deadline per connection, moved by each phase (head, body, idle) and its timer
+    re-armed lazily: a connection idle for longer than the header timeout (but not the idle
+    one) is still open for its next request, and that request's head, when it stalls, gets
+    its 408 from the header timeout, not the idle one."""
+    d = make_hookd(base_config(limits={"idle_timeout_ms": 20000, "header_timeout_ms": 300}))
+    body, _ = events()[0]
+    c = Client(d.port)
+    for _ in range(2):
+        c.send(signed_post(body))
+        assert c.read_response().status == 200
+        time.sleep(1)  # past the header timeout, three times over: idle, still open
+    raw = signed_post(body)
+    c.send(raw[:20])  # a head that stalls
+    r = c.read_response()
+    assert r.status == 408 and c.closed_by_peer()
+
+
 def test_sigterm_during_load_loses_no_answered_request(hookd):
     answered, errors = [], []
     stop = threading.Event()
