@@ -27,20 +27,14 @@ int hk_buf_reserve(struct hk_buf *b, size_t n)
     return 0;
 }
 
-int hk_buf_append(struct hk_buf *b, const void *p, size_t n)
+int hk_buf_append_grow(struct hk_buf *b, const void *p, size_t n)
 {
     int rc = hk_buf_reserve(b, n);
     if (rc)
         return rc;
-    if (n)
-        memcpy(b->data + b->len, p, n);
+    memcpy(b->data + b->len, p, n);
     b->len += n;
     return 0;
-}
-
-int hk_buf_puts(struct hk_buf *b, const char *s)
-{
-    return hk_buf_append(b, s, strlen(s));
 }
 
 int hk_buf_printf(struct hk_buf *b, const char *fmt, ...)

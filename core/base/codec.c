@@ -3,15 +3,17 @@
 
 #include <string.h>
 
+/* Each byte's value as a hex digit plus one (0: not a digit), so that one lookup decodes and
+ * checks a character: every hex signature is decoded on the request path. */
+static const uint8_t hex_plus_one[256] = {
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
 int hk_hex_digit(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return c >= 0 && c < 256 ? hex_plus_one[c] - 1 : -1;
 }
 
 long hk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap)
@@ -19,8 +21,8 @@ long hk_hex_decode(const char *s, size_t n, uint8_t *out, size_t cap)
     if (n % 2 || n / 2 > cap)
         return -1;
     for (size_t i = 0; i < n; i += 2) {
-        int hi = hk_hex_digit(s[i]), lo = hk_hex_digit(s[i + 1]);
-        if (hi < 0 || lo < 0)
+        int hi = hex_plus_one[(uint8_t)s[i]] - 1, lo = hex_plus_one[(uint8_t)s[i + 1]] - 1;
+        if ((hi | lo) < 0)
             return -1;
         out[i / 2] = (uint8_t)(hi << 4 | lo);
     }

@@ -1,11 +1,10 @@
-/* test_json_write.c -- a JSON string quoted in runs, and decimal digits without printf. */
+/* test_json_write.c -- a JSON string quoted in runs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "base/codec.h"
 #include "base/json_write.h"
 
 #include <string.h>
@@ -30,28 +29,10 @@ static void test_strings_are_quoted_and_escaped(void **state)
     assert_quoted("a\0b", 3, "\"a\\u0000b\"");                  /* n counts, not the NUL */
 }
 
-static void assert_decimal(uint64_t v, int width, const char *want)
-{
-    char buf[32], *end = buf + sizeof buf - 1;
-    *end = 0;
-    assert_string_equal(hk_decimal(end, v, width), want);
-}
-
-static void test_decimal_digits(void **state)
-{
-    (void)state;
-    assert_decimal(0, 1, "0");
-    assert_decimal(7, 3, "007");
-    assert_decimal(2026, 4, "2026");
-    assert_decimal(12345, 2, "12345");
-    assert_decimal(UINT64_MAX, 1, "18446744073709551615");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strings_are_quoted_and_escaped),
-        cmocka_unit_test(test_decimal_digits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
