@@ -155,8 +155,8 @@ bool hk_split_any(const char *list, size_t n, char sep,
     size_t i = 0;
     while (i < n) {
         size_t start = i;
-        while (i < n && list[i] != sep)
-            i++;
+        const char *at = memchr(list + i, sep, n - i); /* a signature is one long item */
+        i = at ? (size_t)(at - list) : n;
         size_t end = i++;
         while (start < end && (list[start] == ' ' || list[start] == '\t'))
             start++;
