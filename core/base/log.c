@@ -77,15 +77,18 @@ static void puts_(struct line *l, const char *s)
     put(l, s, strlen(s));
 }
 
+static bool bare_char(unsigned char c)
+{
+    return c > ' ' && c != '"' && c != '=' && c != '\\' && c < 0x7f;
+}
+
 static bool logfmt_bare(const char *s, size_t n)
 {
     if (n == 0)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f)
+    for (size_t i = 0; i < n; i++)
+        if (!bare_char((unsigned char)s[i]))
             return false;
-    }
     return true;
 }
 
@@ -121,9 +124,22 @@ static void put_quoted(struct line *l, const char *s, size_t n)
     putc_(l, '"');
 }
 
+/* A logfmt value is copied while it is checked: most are bare (one pass, not two). */
 static void put_value(struct line *l, const char *s, size_t n, bool json)
 {
-    if (!json && logfmt_bare(s, n))
+    size_t room = sizeof l->buf - 1 - l->len, i = 0;
+    if (!json && n && n <= room) {
+        char *to = l->buf + l->len;
+        while (i < n && bare_char((unsigned char)s[i])) {
+            to[i] = s[i];
+            i++;
+        }
+        if (i == n) {
+            l->len += n;
+            return;
+        }
+    }
+    if (!json && n > room && logfmt_bare(s, n)) /* cut short: bare, as far as it goes */
         put(l, s, n);
     else
         put_quoted(l, s, n);
