@@ -40,7 +40,8 @@ void hk_log_kv(enum hk_log_level lvl, const char *msg, const struct hk_kv *kv, s
 
 /* On: this thread's lines of level info and debug wait in a buffer (at most 4 KiB of them)
  * until hk_log_flush, a warning or an error, or a line that no longer fits; an event loop
- * holds its lines and flushes them once a loop turn. Off: flushes, and lines go out at once. */
+ * holds its lines and flushes them once a loop turn. Off: flushes, and lines go out at once.
+ * A process that dies mid-turn loses what its loops held (info lines of that turn only). */
 void hk_log_hold(bool on);
 void hk_log_flush(void);
 

@@ -366,8 +366,8 @@ static void tls_established(struct hk_conn *c)
     hk_tls_session_describe(c->tls, about, sizeof about);
     hk_log(HK_LOG_DEBUG, "TLS established", HK_S("peer", c->peer_text), HK_S("session", about),
            HK_S("client_cert", subject ? subject : "-"));
-    set_deadline(
-        c, c->limits.header_timeout_ms); /* the handshake is over: now the request must come */
+    /* The handshake is over: now the request must come. */
+    set_deadline(c, c->limits.header_timeout_ms);
 }
 
 /* The alert mbedTLS wrote goes out, then the connection closes. */
