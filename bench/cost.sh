@@ -137,7 +137,7 @@ portable_sha() { # FILE
   local incl
   incl=$(callgrind_annotate --inclusive=yes --threshold=100 --auto=no "$1" 2>/dev/null |
     awk '/^ *[0-9,]+ \(.*sha256\.c:blocks / {v = $1; gsub(",", "", v); s += v}
-         END {printf "%d", s}')
+         END {printf "%.0f", s}')
   callgrind_annotate --tree=caller --threshold=100 --auto=no "$1" 2>/dev/null | awk -v incl="$incl" '
     function calls(line,  n) { n = line; sub(/.*\(/, "", n); sub(/x\).*/, "", n); gsub(",", "", n); return n }
     / < .*sha256\.c:blocks / { via_blocks = calls($0) }
@@ -145,7 +145,7 @@ portable_sha() { # FILE
     /\* .*mbedtls_internal_sha256_process / { blocks = via_blocks }
     /\* .*sha256\.c:blocks / { for (i = 1; i <= k; i++) ncalls += calls(callers[i]) }
     { k = 0; via_blocks = 0 }
-    END { printf "%d %d %d", incl, blocks, ncalls }'
+    END { printf "%.0f %.0f %.0f", incl, blocks, ncalls }'
 }
 
 # "SHARE NATIVE" per request for a CASE that cost COST: the portable branch's instructions,
