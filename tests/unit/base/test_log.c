@@ -76,48 +76,47 @@ static void log_the_cases(void)
            HK_I("min", INT64_MIN), HK_I("max", INT64_MAX));
 }
 
-static void test_logfmt_lines_byte_for_byte(void **state)
+/* Logs the cases in format and checks both lines: their timestamps (after prefix) and, byte
+ * for byte, what follows them. */
+static void assert_the_cases(enum hk_log_format format, const char *prefix, const char *first,
+                             const char *second)
 {
-    (void)state;
-    hk_log_configure(HK_LOG_INFO, HK_LOG_LOGFMT);
+    hk_log_configure(HK_LOG_INFO, format);
     time_t before = time(NULL);
     log_the_cases();
     time_t after = time(NULL);
     char *out = written();
-    char *second = strchr(out, '\n');
-    assert_non_null(second);
-    *second++ = 0;
-    assert_string_equal(after_stamp(out, "ts=", before, after),
-                        " level=info msg=access peer=127.0.0.1:50412 method=POST "
-                        "path=/hooks/flagright status=200 bytes=1024 ms=0 source=flagright");
-    assert_string_equal(after_stamp(second, "ts=", before, after),
-                        " level=warn msg=\"two words\" empty=\"\" null=\"\" "
-                        "quote=\"say \\\"hi\\\"\" eq=\"a=b\" back=\"c:\\\\d\" "
-                        "ctl=\"a\\nb\\u0009c\\u0001\\u007f\" utf8=\"caf\xc3\xa9\" neg=-42 "
-                        "min=-9223372036854775808 max=9223372036854775807\n");
+    char *next = strchr(out, '\n');
+    assert_non_null(next);
+    *next++ = 0;
+    assert_string_equal(after_stamp(out, prefix, before, after), first);
+    assert_string_equal(after_stamp(next, prefix, before, after), second);
+}
+
+static void test_logfmt_lines_byte_for_byte(void **state)
+{
+    (void)state;
+    assert_the_cases(HK_LOG_LOGFMT, "ts=",
+                     " level=info msg=access peer=127.0.0.1:50412 method=POST "
+                     "path=/hooks/flagright status=200 bytes=1024 ms=0 source=flagright",
+                     " level=warn msg=\"two words\" empty=\"\" null=\"\" "
+                     "quote=\"say \\\"hi\\\"\" eq=\"a=b\" back=\"c:\\\\d\" "
+                     "ctl=\"a\\nb\\u0009c\\u0001\\u007f\" utf8=\"caf\xc3\xa9\" neg=-42 "
+                     "min=-9223372036854775808 max=9223372036854775807\n");
 }
 
 static void test_json_lines_byte_for_byte(void **state)
 {
     (void)state;
-    hk_log_configure(HK_LOG_INFO, HK_LOG_JSON);
-    time_t before = time(NULL);
-    log_the_cases();
-    time_t after = time(NULL);
-    char *out = written();
-    char *second = strchr(out, '\n');
-    assert_non_null(second);
-    *second++ = 0;
-    assert_string_equal(after_stamp(out, "{\"ts\":\"", before, after),
-                        "\",\"level\":\"info\",\"msg\":\"access\",\"peer\":\"127.0.0.1:50412\","
-                        "\"method\":\"POST\",\"path\":\"/hooks/flagright\",\"status\":200,"
-                        "\"bytes\":1024,\"ms\":0,\"source\":\"flagright\"}");
-    assert_string_equal(after_stamp(second, "{\"ts\":\"", before, after),
-                        "\",\"level\":\"warn\",\"msg\":\"two words\",\"empty\":\"\",\"null\":\"\","
-                        "\"quote\":\"say \\\"hi\\\"\",\"eq\":\"a=b\",\"back\":\"c:\\\\d\","
-                        "\"ctl\":\"a\\nb\\u0009c\\u0001\\u007f\",\"utf8\":\"caf\xc3\xa9\","
-                        "\"neg\":-42,\"min\":-9223372036854775808,"
-                        "\"max\":9223372036854775807}\n");
+    assert_the_cases(HK_LOG_JSON, "{\"ts\":\"",
+                     "\",\"level\":\"info\",\"msg\":\"access\",\"peer\":\"127.0.0.1:50412\","
+                     "\"method\":\"POST\",\"path\":\"/hooks/flagright\",\"status\":200,"
+                     "\"bytes\":1024,\"ms\":0,\"source\":\"flagright\"}",
+                     "\",\"level\":\"warn\",\"msg\":\"two words\",\"empty\":\"\",\"null\":\"\","
+                     "\"quote\":\"say \\\"hi\\\"\",\"eq\":\"a=b\",\"back\":\"c:\\\\d\","
+                     "\"ctl\":\"a\\nb\\u0009c\\u0001\\u007f\",\"utf8\":\"caf\xc3\xa9\","
+                     "\"neg\":-42,\"min\":-9223372036854775808,"
+                     "\"max\":9223372036854775807}\n");
 }
 
 /* A line longer than the limit is cut to 4,096 bytes, newline included; nothing else goes. */
