@@ -58,7 +58,7 @@ static const char *const schema =
     "CREATE UNIQUE INDEX IF NOT EXISTS events_dedup ON events(source, event_id)"
     "  WHERE status != 'invalid';"
     /* No index on received_ms: rowids grow with time, so retention walks the table from its
-     * oldest rows (store_prune.c); one B-tree fewer to update per event. */
+     * oldest rows (prune.c); one B-tree fewer to update per event. */
     "CREATE TABLE IF NOT EXISTS deliveries " DELIVERIES_COLUMNS ";"
     "CREATE INDEX IF NOT EXISTS deliveries_state ON deliveries(state, next_ms);"
     "CREATE INDEX IF NOT EXISTS deliveries_instance ON deliveries(instance, state, id);"

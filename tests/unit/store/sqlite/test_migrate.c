@@ -151,10 +151,44 @@ static void test_a_store_of_schema_3_is_rebuilt_keeping_every_row(void **state)
     free(counts_before);
 }
 
+/* A store from before schema 3 lacks deliveries.interrupted: the rebuild copies the columns
+ * both tables have and gives the missing one its default. */
+static void test_a_column_the_old_table_lacks_takes_its_default(void **state)
+{
+    (void)state;
+    char path[600];
+    snprintf(path, sizeof path, "%s/hookd.db", tu_tmpdir("store_migrate_2"));
+    open_and_close(path);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "ALTER TABLE deliveries DROP COLUMN interrupted;"
+                                  "UPDATE meta SET value = '2' WHERE key = 'schema';"
+                                  "INSERT INTO events (id, source, event_id, type, status, "
+                                  "created_ms, received_ms, headers, body) VALUES "
+                                  "(1, 's', 'a', 'T', 'routed', 1, 1, '', x'7b7d');"
+                                  "INSERT INTO deliveries (event, instance, state, attempts, "
+                                  "updated_ms, last_error) VALUES (1, 'x', 'retry', 3, 5, 'e');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    open_and_close(path);
+
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_text(db, "SELECT value FROM meta WHERE key = 'schema'", "4");
+    assert_text(db,
+                "SELECT event || instance || state || attempts || updated_ms || last_error || "
+                "interrupted FROM deliveries",
+                "1xretry35e0");
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a_store_of_schema_3_is_rebuilt_keeping_every_row),
+        cmocka_unit_test(test_a_column_the_old_table_lacks_takes_its_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
