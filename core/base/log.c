@@ -124,25 +124,23 @@ static void put_quoted(struct line *l, const char *s, size_t n)
     putc_(l, '"');
 }
 
-/* A logfmt value is copied while it is checked: most are bare (one pass, not two). */
+/* A logfmt value is copied while it is checked, as most are bare (one pass, not two); one that
+ * is not is quoted instead. A value cut short by the line's end stays bare if it all is. */
 static void put_value(struct line *l, const char *s, size_t n, bool json)
 {
-    size_t room = sizeof l->buf - 1 - l->len, i = 0;
-    if (!json && n && n <= room) {
+    size_t room = sizeof l->buf - 1 - l->len, fit = n < room ? n : room, i = 0;
+    if (!json && n) {
         char *to = l->buf + l->len;
-        while (i < n && bare_char((unsigned char)s[i])) {
+        while (i < fit && bare_char((unsigned char)s[i])) {
             to[i] = s[i];
             i++;
         }
-        if (i == n) {
-            l->len += n;
+        if (i == fit && (fit == n || logfmt_bare(s + fit, n - fit))) {
+            l->len += fit;
             return;
         }
     }
-    if (!json && n > room && logfmt_bare(s, n)) /* cut short: bare, as far as it goes */
-        put(l, s, n);
-    else
-        put_quoted(l, s, n);
+    put_quoted(l, s, n);
 }
 
 static void put_key(struct line *l, const char *key, bool json)
