@@ -479,13 +479,6 @@ void hk_conn_respond(struct hk_conn *c, const struct hk_response *r)
         resume(c);
 }
 
-/* A stream handle of the listener's kind on its loop. */
-static int stream_init(const struct hk_listener *l, void *handle)
-{
-    return l->unix_socket ? uv_pipe_init(&l->io->loop, handle, 0)
-                          : uv_tcp_init(&l->io->loop, handle);
-}
-
 /* Accepts into a bare handle and closes it: the connection is refused. */
 static void refuse(struct hk_listener *l)
 {
@@ -493,7 +486,7 @@ static void refuse(struct hk_listener *l)
         uv_tcp_t tcp;
         uv_pipe_t pipe;
     } *t = malloc(sizeof *t);
-    if (!t || stream_init(l, t) != 0) {
+    if (!t || hk_io_stream_init(l, t) != 0) {
         free(t);
         return;
     }
@@ -508,7 +501,8 @@ static struct hk_conn *conn_new(struct hk_listener *l, const struct hk_listen_co
     struct hk_conn *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
-    if ((lc->tls && hk_tls_session_new(lc->tls, &c->tls) != 0) || stream_init(l, &c->tcp) != 0) {
+    if ((lc->tls && hk_tls_session_new(lc->tls, &c->tls) != 0) ||
+        hk_io_stream_init(l, &c->tcp) != 0) {
         hk_tls_session_free(c->tls);
         free(c);
         return NULL;

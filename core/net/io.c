@@ -45,11 +45,15 @@ static int open_reserve(void)
     return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
+int hk_io_stream_init(const struct hk_listener *l, void *handle)
+{
+    return l->unix_socket ? uv_pipe_init(&l->io->loop, handle, 0)
+                          : uv_tcp_init(&l->io->loop, handle);
+}
+
 static int listen_on(struct hk_listener *l, int fd)
 {
-    struct hk_io *io = l->io;
-    int rc =
-        l->unix_socket ? uv_pipe_init(&io->loop, &l->pipe, 0) : uv_tcp_init(&io->loop, &l->tcp);
+    int rc = hk_io_stream_init(l, &l->tcp);
     l->tcp.data = l; /* the same place in both */
     if (rc == 0)
         rc = l->unix_socket ? uv_pipe_open(&l->pipe, fd) : uv_tcp_open(&l->tcp, fd);

@@ -110,6 +110,9 @@ int hk_listen_socket(const struct sockaddr *sa, socklen_t len);
  * copied. */
 int hk_io_add_listener(struct hk_io *io, int fd, const struct hk_listen_conf *lc,
                        const struct hk_conn_handler *handler, void *handler_ctx);
+/* Initialises handle (a uv_tcp_t, or a uv_pipe_t on a Unix-socket listener) as a stream of
+ * l's kind on l's loop: the listener's own, and each connection it accepts. */
+int hk_io_stream_init(const struct hk_listener *l, void *handle);
 /* The listening socket of l (its kept duplicate while l is paused), or -1. */
 int hk_io_listener_fd(const struct hk_listener *l);
 /* Closes the listener of that address, if any (io thread only). */
