@@ -4,7 +4,6 @@
 #include "base/buf.h"
 #include "base/diag.h"
 #include "base/jconf.h"
-#include "base/secret.h"
 #include "conf/admin.h"
 
 #include <errno.h>
@@ -27,35 +26,34 @@ static int set_token(struct hk_admin_target *t, const uint8_t *bytes, size_t len
     return 0;
 }
 
-/* admin.token as hookd reads it (env, file relative to dir, or inline); problems on stderr. */
-static int token_from_conf(struct hk_admin_target *t, struct hk_jdoc *doc, const char *dir)
-{
-    struct hk_jcur root = hk_jcur_root(doc);
-    struct hk_jcur admin = hk_jcur_member(&root, "admin");
-    struct hk_jcur token = hk_jcur_member(&admin, "token");
-    if (!token.val)
-        return 0;
-    struct hk_secret s = {0};
-    int rc = hk_secret_load(&token, dir, &s) ? 2 : set_token(t, s.bytes, s.len);
-    hk_secret_wipe(&s);
-    return rc;
-}
-
+/* The "admin" section read by hookd's own parser (conf/admin.c), so the commands find the API
+ * where hookd listens and carry the token hookd expects; problems on stderr. */
 int hk_admin_target_from_conf(struct hk_admin_target *t, const char *dir)
 {
     struct hk_diags d = {0};
     struct hk_jdoc doc = {0};
-    int rc = hk_jdoc_load(&doc, dir, "hookd.json", &d) ? 2 : 0;
-    json_t *admin = rc ? NULL : json_object_get(doc.root, "admin");
-    const char *sock = json_string_value(json_object_get(admin, "socket"));
-    const char *addr = json_string_value(json_object_get(admin, "address"));
+    struct hk_conf c = {.dir = strdup(dir)};
+    int rc = !c.dir || hk_jdoc_load(&doc, dir, "hookd.json", &d) ? 2 : 0;
+    if (rc == 0) {
+        struct hk_jcur root = hk_jcur_root(&doc);
+        rc = hk_conf_admin_parse(&c, &root) ? 2 : 0;
+    }
     free(t->address);
-    /* Relative paths as hookd reads them: from the configuration directory. */
-    t->address = sock ? hk_conf_resolve(dir, sock) : strdup(addr ? addr : HK_ADMIN_DEFAULT);
-    if (rc == 0 && !sock)
-        rc = token_from_conf(t, &doc, dir);
+    t->address = NULL;
+    if (rc == 0 && (c.admin_socket || c.admin_address)) /* the socket needs no token */
+        t->address = strdup(c.admin_socket ? c.admin_socket : c.admin_address);
+    else if (rc == 0)
+        fprintf(stderr,
+                "hookd: the admin API is off in %s/hookd.json (\"admin\": false): turn "
+                "it on to use this command\n",
+                dir);
+    if (t->address && !c.admin_socket && c.has_admin_token)
+        rc = set_token(t, c.admin_token.bytes, c.admin_token.len);
     for (size_t i = 0; i < d.n; i++)
         fprintf(stderr, "hookd: %s\n", d.lines[i]);
+    hk_conf_admin_free(&c);
+    hk_diags_free(&c.warnings);
+    free(c.dir);
     hk_diags_free(&d);
     hk_jdoc_free(&doc);
     return rc || !t->address ? 2 : 0;

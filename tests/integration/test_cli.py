@@ -135,3 +135,17 @@ def test_plugin_config_errors_name_file_line_and_column(tmp_path):
     assert re.search(r'plugins.d/20-keys.json:\d+:\d+: config.colour: plugin "recorder" accepts '
                      r'no key "colour"', out), out
     assert re.search(r'plugins.d/30-init.json:\d+:\d+: plugin "init_fail" failed to start', out), out
+
+
+def test_operator_commands_read_admin_as_hookd_does(tmp_path):
+    """The commands read "admin" with hookd's own parser: with the API off they say so, and a
+    section hookd would refuse is refused with hookd's message, not tried."""
+    d = Hookd(tmp_path)
+    d.write_config(base_config(admin=False))
+    p = subprocess.run([HOOKD, "status", "-c", str(d.dir)], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2 and "the admin API is off" in p.stderr, p.stderr
+    d.write_config(base_config(admin={"address": "0.0.0.0:9091"}))
+    p = subprocess.run([HOOKD, "status", "-c", str(d.dir)], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2 and "can be reached from other machines" in p.stderr, p.stderr
