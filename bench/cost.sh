@@ -34,9 +34,13 @@ NATIVE_BLOCK=373
 NATIVE_CALL=23
 CONNS=${CONNS:-32}
 export BENCH_SECRET=${BENCH_SECRET:-cost-bench-secret}
-command -v valgrind >/dev/null || { echo "cost: valgrind is missing (apt-get install valgrind)" >&2; exit 2; }
-command -v nginx >/dev/null || { echo "cost: nginx is missing: scripts/setup.sh --bench" >&2; exit 2; }
-[[ -x $HOOKD ]] || cmake --build "$ROOT/build" -j"$(nproc)" >/dev/null
+[[ -f $HARNESS/peers/nginx/nginx.conf.in ]] ||
+  { echo "cost: set HOOKD_BENCH_HARNESS to the shared bench folder (nginx's configuration)" >&2; exit 2; }
+"$ROOT/scripts/setup.sh" --bench >&2 # valgrind and nginx
+if [[ ! -x $HOOKD ]]; then # the normal build, as scripts/test.sh makes it
+  cmake -S "$ROOT" -B "$ROOT/build" >/dev/null
+  cmake --build "$ROOT/build" -j"$(nproc)" >/dev/null
+fi
 out=$ROOT/bench/out/cost-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
 

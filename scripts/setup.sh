@@ -3,7 +3,8 @@
 # Idempotent and non-interactive; run as root (or with sudo).
 #
 #   scripts/setup.sh            build + run + test dependencies
-#   scripts/setup.sh --bench    also the benchmark peers (nginx, webhook, flask, wrk)
+#   scripts/setup.sh --bench    also the benchmark peers (nginx, webhook, flask, wrk) and
+#                               valgrind (bench/cost.sh)
 set -euo pipefail
 
 BUILD=(build-essential cmake pkg-config libuv1-dev node-llhttp libmbedtls-dev libsystemd-dev
@@ -11,7 +12,7 @@ BUILD=(build-essential cmake pkg-config libuv1-dev node-llhttp libmbedtls-dev li
 RUN=(openssl sqlite3 ca-certificates)
 TEST=(libcmocka-dev python3 python3-pytest curl clang libclang-rt-14-dev clang-format
       iproute2 procps prometheus systemd fakeroot dpkg-dev man-db)
-BENCH=(nginx webhook python3-flask gunicorn wrk testssl.sh util-linux nodejs)
+BENCH=(nginx webhook python3-flask gunicorn wrk testssl.sh util-linux nodejs valgrind)
 
 want=("${BUILD[@]}" "${RUN[@]}" "${TEST[@]}")
 if [[ ${1:-} == --bench ]]; then
